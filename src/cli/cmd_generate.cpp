@@ -1,0 +1,75 @@
+// radlads generate MODEL --prompt S [--chat] [sampling options]: streams text.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli/command.h"
+#include "infer/language_model.h"
+#include "infer/sampling.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+
+namespace radlads::cli {
+
+// Tokens that end a turn, beside the model's EOS (llama.cpp calls these EOG).
+static bool ends_generation(const Tokenizer& tok, int32_t id) {
+  if (id == tok.spec().eos_id) return true;
+  const std::string p = tok.piece(id);
+  return p == "<|im_end|>" || p == "<|endoftext|>" || p == "<|eot_id|>" || p == "<|end_of_text|>";
+}
+
+static CommandRegistration reg("generate", "Generate text from a prompt", [](CLI::App& app) {
+  struct Opts {
+    std::string model, prompt;
+    bool chat = false;
+    int max_tokens = 128;
+    SamplingParams s;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("model", o->model, "GGUF file or HF folder")->required();
+  app.add_option("--prompt", o->prompt, "Prompt text")->required();
+  app.add_flag("--chat", o->chat, "Wrap the prompt in the model's chat template");
+  app.add_option("--max-tokens", o->max_tokens, "Tokens to generate")->capture_default_str();
+  app.add_option("--temp", o->s.temp, "Temperature (0 = greedy)")->capture_default_str();
+  app.add_option("--top-k", o->s.top_k, "Top-k (0 = off)")->capture_default_str();
+  app.add_option("--top-p", o->s.top_p, "Top-p (1 = off)")->capture_default_str();
+  app.add_option("--seed", o->s.seed, "Random seed")->capture_default_str();
+  return [o]() {
+    auto lm = open_language_model(o->model);
+    Tokenizer tok(lm->model().tokenizer);
+    std::vector<int32_t> ids;
+    if (o->chat) {
+      ids = tok.encode(apply_chat_template(tok.spec(), {{"user", o->prompt}}, true), true);
+    } else {
+      if (tok.spec().add_bos && tok.spec().bos_id >= 0) ids.push_back(tok.spec().bos_id);
+      auto p = tok.encode(o->prompt, true);
+      ids.insert(ids.end(), p.begin(), p.end());
+    }
+    if (ids.empty()) fail("the prompt is empty");
+    auto state = lm->new_state(int(ids.size()) + o->max_tokens);
+    std::vector<float> logits(size_t(lm->n_vocab()));
+    Sampler sampler(o->s);
+    if (!o->chat) fmt::print("{}", o->prompt);
+    auto t0 = std::chrono::steady_clock::now();
+    state->feed(ids.data(), int(ids.size()), logits.data());
+    auto t1 = std::chrono::steady_clock::now();
+    int n = 0;
+    for (; n < o->max_tokens; n++) {
+      int32_t next = sampler.sample(logits);
+      if (ends_generation(tok, next)) break;
+      std::string piece = tok.decode(std::span<const int32_t>(&next, 1));
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+      state->feed(&next, 1, logits.data());
+    }
+    auto t2 = std::chrono::steady_clock::now();
+    fmt::print("\n");
+    fmt::print(stderr, "prompt {} tokens in {:.2f} s; generated {} tokens at {:.1f} tokens/s\n", ids.size(),
+               std::chrono::duration<double>(t1 - t0).count(), n,
+               n / std::max(1e-9, std::chrono::duration<double>(t2 - t1).count()));
+    return 0;
+  };
+});
+
+}  // namespace radlads::cli

@@ -1,0 +1,72 @@
+// radlads command-line entry point: builds the subcommands from the registry,
+// parses, dispatches. User errors print one line and exit 2.
+#include <omp.h>
+
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "cli/command.h"
+#include "core/error.h"
+
+namespace radlads::cli {
+
+namespace {
+struct Entry {
+  const char* name;
+  const char* help;
+  CommandSetup setup;
+};
+std::vector<Entry>& registry() {
+  static std::vector<Entry> r;
+  return r;
+}
+}  // namespace
+
+CommandRegistration::CommandRegistration(const char* name, const char* help, CommandSetup setup) {
+  registry().push_back({name, help, std::move(setup)});
+}
+
+void print_json(const nlohmann::json& j) {
+  std::fflush(stdout);
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace radlads::cli
+
+int main(int argc, char** argv) {
+  using namespace radlads::cli;
+  CLI::App app{"radlads: convert softmax-attention LLMs into linear-attention RNNs (RADLADS)"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "Threads (default: all cores)");
+  std::map<CLI::App*, CommandRun> runs;
+  for (auto& e : registry()) {
+    CLI::App* sub = app.add_subcommand(e.name, e.help);
+    runs[sub] = e.setup(*sub);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  if (threads > 0) omp_set_num_threads(threads);
+  try {
+    for (auto& [sub, run] : runs)
+      if (sub->parsed()) return run();
+  } catch (const radlads::Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "radlads: error: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "radlads: error: out of memory\n");
+    return 2;
+  }
+  return 2;
+}

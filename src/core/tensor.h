@@ -1,0 +1,36 @@
+// The in-memory tensor: fp32 data, row-major, shape in PyTorch order (a Linear
+// weight is [out,in] as in HF safetensors). Every model in memory is fp32;
+// quantized files are dequantized on load and re-quantized on export.
+#pragma once
+
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace radlads {
+
+using Shape = std::vector<int64_t>;
+
+inline int64_t numel(const Shape& s) {
+  return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>());
+}
+
+std::string shape_str(const Shape& s);  // "[576, 49152]"
+
+struct Tensor {
+  Shape shape;
+  std::vector<float> data;
+
+  Tensor() = default;
+  explicit Tensor(Shape s) : shape(std::move(s)), data(size_t(radlads::numel(shape)), 0.0f) {}
+  int64_t numel() const { return int64_t(data.size()); }
+  int64_t dim(int i) const { return shape[size_t(i < 0 ? int(shape.size()) + i : i)]; }
+  float* ptr() { return data.data(); }
+  const float* ptr() const { return data.data(); }
+  std::span<float> span() { return data; }
+  std::span<const float> span() const { return data; }
+};
+
+}  // namespace radlads

@@ -1,0 +1,56 @@
+// LanguageModel implementations: the teacher with KV caches.
+#include "infer/language_model.h"
+
+#include <vector>
+
+#include "models/teacher.h"
+
+namespace radlads {
+
+namespace {
+
+class TeacherState final : public DecodeState {
+ public:
+  TeacherState(Teacher& t, int n_ctx) : t_(t), cache_(t.cfg(), n_ctx) {}
+  void feed(const int32_t* tokens, int T, float* last_logits) override {
+    t_.forward(tokens, 1, T, &cache_, last_logits,
+               last_logits ? Teacher::Logits::Last : Teacher::Logits::None);
+  }
+  int n_past() const override { return cache_.n_past; }
+  size_t state_bytes() const override { return cache_.bytes(); }
+
+ private:
+  Teacher& t_;
+  KVCache cache_;
+};
+
+class TeacherLM final : public LanguageModel {
+ public:
+  explicit TeacherLM(Model m) : m_(std::move(m)), t_(m_) {}
+  const Model& model() const override { return m_; }
+  void score(const int32_t* tokens, int B, int T, float* logits) override {
+    std::vector<KVCache> caches;
+    caches.reserve(size_t(B));
+    for (int b = 0; b < B; b++) caches.emplace_back(t_.cfg(), T);
+    t_.forward(tokens, B, T, caches.data(), logits, Teacher::Logits::All);
+  }
+  std::unique_ptr<DecodeState> new_state(int n_ctx) override {
+    return std::make_unique<TeacherState>(t_, n_ctx);
+  }
+
+ private:
+  Model m_;
+  Teacher t_;
+};
+
+}  // namespace
+
+std::unique_ptr<LanguageModel> make_language_model(Model m) {
+  return std::make_unique<TeacherLM>(std::move(m));
+}
+
+std::unique_ptr<LanguageModel> open_language_model(const std::string& path) {
+  return make_language_model(load_model(path));
+}
+
+}  // namespace radlads

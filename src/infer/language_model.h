@@ -1,0 +1,40 @@
+// The interface every runnable model offers to eval, infer and the CLI: score
+// sequences from a fresh state, or decode step by step with a per-sequence
+// state (a KV cache for the teacher, a constant-size recurrent state for the
+// students).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "models/model.h"
+
+namespace radlads {
+
+class DecodeState {
+ public:
+  virtual ~DecodeState() = default;
+  // Feeds T tokens; writes the logits (V) after the last one when non-null.
+  virtual void feed(const int32_t* tokens, int T, float* last_logits) = 0;
+  virtual int n_past() const = 0;
+  virtual size_t state_bytes() const = 0;
+};
+
+class LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+  virtual const Model& model() const = 0;
+  int n_vocab() const { return model().cfg.n_vocab; }
+  // logits (B,T,V) for B independent sequences tokens (B,T), each from a fresh state.
+  virtual void score(const int32_t* tokens, int B, int T, float* logits) = 0;
+  // A fresh decoding state with room for n_ctx tokens.
+  virtual std::unique_ptr<DecodeState> new_state(int n_ctx) = 0;
+};
+
+// Loads the model at path and wraps it in the implementation its architecture needs.
+std::unique_ptr<LanguageModel> open_language_model(const std::string& path);
+// Wraps an already loaded model (which the result then owns).
+std::unique_ptr<LanguageModel> make_language_model(Model m);
+
+}  // namespace radlads

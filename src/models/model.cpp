@@ -1,0 +1,140 @@
+// Loading teachers from GGUF files and HF folders into one representation.
+#include "models/model.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "models/weight_names.h"
+#include "text/gguf_tokenizer.h"
+#include "text/hf_tokenizer.h"
+
+namespace radlads {
+
+namespace fs = std::filesystem;
+
+const Tensor* Model::find(const std::string& name) const {
+  auto it = weights.find(name);
+  return it == weights.end() ? nullptr : &it->second;
+}
+
+const Tensor& Model::w(const std::string& name) const {
+  const Tensor* t = find(name);
+  if (!t) fail("{}: missing tensor '{}'", path, name);
+  return *t;
+}
+
+int64_t Model::n_params() const {
+  int64_t n = 0;
+  for (auto& [k, t] : weights) n += t.numel();
+  return n;
+}
+
+static void permute_rows(Tensor& t, int n_heads, bool to_hf) {
+  const int64_t rows = t.dim(0);
+  const int64_t cols = t.shape.size() > 1 ? t.numel() / rows : 1;
+  CHECK(rows % n_heads == 0 && (rows / n_heads) % 2 == 0, "rows {} heads {}", rows, n_heads);
+  const int64_t N = rows / n_heads, half = N / 2;
+  std::vector<float> out(t.data.size());
+  for (int64_t h = 0; h < n_heads; h++)
+    for (int64_t i = 0; i < half; i++)
+      for (int64_t j = 0; j < 2; j++) {
+        int64_t g = h * N + 2 * i + j, f = h * N + j * half + i;
+        int64_t src = to_hf ? g : f, dst = to_hf ? f : g;
+        std::copy_n(t.ptr() + src * cols, cols, out.data() + dst * cols);
+      }
+  t.data.swap(out);
+}
+
+void unpermute_qk_gguf_to_hf(Tensor& t, int n_heads) { permute_rows(t, n_heads, true); }
+void permute_qk_hf_to_gguf(Tensor& t, int n_heads) { permute_rows(t, n_heads, false); }
+
+void validate_teacher_weights(const Model& m) {
+  const TeacherConfig& c = m.cfg;
+  const int64_t C = c.n_embd, QD = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
+  std::map<std::string, Shape> want = {{"model.embed_tokens.weight", {c.n_vocab, C}},
+                                       {"model.norm.weight", {C}}};
+  if (!c.tie_embeddings) want["lm_head.weight"] = {c.n_vocab, C};
+  for (int l = 0; l < c.n_layer; l++) {
+    auto L = [&](const char* p) { return layer_name(p, l); };
+    want[L("model.layers.{l}.input_layernorm.weight")] = {C};
+    want[L("model.layers.{l}.self_attn.q_proj.weight")] = {QD, C};
+    want[L("model.layers.{l}.self_attn.k_proj.weight")] = {KD, C};
+    want[L("model.layers.{l}.self_attn.v_proj.weight")] = {KD, C};
+    want[L("model.layers.{l}.self_attn.o_proj.weight")] = {C, QD};
+    if (c.attn_bias) {
+      want[L("model.layers.{l}.self_attn.q_proj.bias")] = {QD};
+      want[L("model.layers.{l}.self_attn.k_proj.bias")] = {KD};
+      want[L("model.layers.{l}.self_attn.v_proj.bias")] = {KD};
+    }
+    want[L("model.layers.{l}.post_attention_layernorm.weight")] = {C};
+    want[L("model.layers.{l}.mlp.gate_proj.weight")] = {c.n_ff, C};
+    want[L("model.layers.{l}.mlp.up_proj.weight")] = {c.n_ff, C};
+    want[L("model.layers.{l}.mlp.down_proj.weight")] = {C, c.n_ff};
+  }
+  for (auto& [name, shape] : want) {
+    const Tensor* t = m.find(name);
+    if (!t) fail("{}: missing tensor '{}'", m.path, name);
+    if (t->shape != shape)
+      fail("{}: tensor '{}' has shape {}, expected {}", m.path, name, shape_str(t->shape), shape_str(shape));
+  }
+  for (auto& [name, t] : m.weights)
+    if (!want.count(name)) fail("{}: unexpected tensor '{}' for a {} teacher", m.path, name, c.arch);
+}
+
+static Model load_gguf(const std::string& path) {
+  GgufFile f(path);
+  Model m;
+  m.path = path;
+  m.format = "gguf";
+  m.cfg = teacher_config_from_gguf(f);
+  m.tokenizer = tokenizer_spec_from_gguf(f);
+  m.gguf_meta = f.metadata();
+  for (auto& ti : f.tensors()) {
+    std::string hf = teacher_gguf_to_hf(ti.name);
+    if (hf.empty()) fail("{}: unknown tensor '{}' for a {} teacher", path, ti.name, m.cfg.arch);
+    m.weights.emplace(hf, f.load_f32(ti));
+    m.source_dtypes[ggml_type_name(ti.type)]++;
+  }
+  // Only llama's converter permutes q/k (DESIGN.md, GGUF note); qwen2 is stored as in HF.
+  if (m.cfg.arch == "llama") {
+    for (int l = 0; l < m.cfg.n_layer; l++) {
+      for (auto [pat, heads] : {std::pair{"model.layers.{l}.self_attn.q_proj.", m.cfg.n_head},
+                                std::pair{"model.layers.{l}.self_attn.k_proj.", m.cfg.n_head_kv}})
+        for (const char* suffix : {"weight", "bias"}) {
+          auto it = m.weights.find(layer_name(pat, l) + suffix);
+          if (it != m.weights.end()) unpermute_qk_gguf_to_hf(it->second, heads);
+        }
+    }
+  }
+  validate_teacher_weights(m);
+  return m;
+}
+
+static Model load_hf(const std::string& dir) {
+  Model m;
+  m.path = dir;
+  m.format = "hf";
+  std::string cfg_path = (fs::path(dir) / "config.json").string();
+  try {
+    m.hf_config = nlohmann::json::parse(read_text_file(cfg_path));
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not valid JSON: {}", cfg_path, e.what());
+  }
+  m.cfg = teacher_config_from_hf(m.hf_config, cfg_path);
+  m.tokenizer = tokenizer_spec_from_hf(dir);
+  m.weights = load_safetensors_dir(dir, &m.source_dtypes);
+  // A tied model may still ship lm_head.weight; keep one copy only.
+  if (m.cfg.tie_embeddings) m.weights.erase("lm_head.weight");
+  validate_teacher_weights(m);
+  return m;
+}
+
+Model load_model(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return load_hf(path);
+  if (!fs::exists(path, ec)) fail("{}: no such file or directory", path);
+  return load_gguf(path);
+}
+
+}  // namespace radlads

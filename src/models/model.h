@@ -1,0 +1,45 @@
+// A model in memory: config, fp32 weights under HF names in HF layout, the
+// tokenizer, and the source's own metadata (kept so that export loses nothing).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+
+#include "core/tensor.h"
+#include "io/gguf.h"
+#include "models/teacher_config.h"
+#include "text/tokenizer_spec.h"
+
+namespace radlads {
+
+struct Model {
+  TeacherConfig cfg;
+  std::map<std::string, Tensor> weights;  // HF names and layout
+  TokenizerSpec tokenizer;
+  std::string path;
+  std::string format;          // "gguf" or "hf"
+  GgufMetadata gguf_meta;      // the source GGUF's metadata (format == "gguf")
+  nlohmann::json hf_config;    // the source config.json (format == "hf")
+  std::map<std::string, int64_t> source_dtypes;  // tensor count per dtype in the source
+
+  const Tensor& w(const std::string& name) const;  // throws Error naming path
+  const Tensor* find(const std::string& name) const;
+  int64_t n_params() const;  // counts a tied head once
+};
+
+// A .gguf file or an HF folder (config.json, safetensors, tokenizer.json).
+// Checks every tensor the architecture needs is present with the right shape.
+Model load_model(const std::string& path);
+
+// Checks names and shapes of a teacher's weights; throws Error naming path.
+void validate_teacher_weights(const Model& m);
+
+// llama.cpp's converter permutes q/k rows of llama models so that its RoPE
+// rotates adjacent pairs; these undo/redo it. Row h*N + 2i + j (GGUF) is row
+// h*N + j*N/2 + i (HF). Works on weights [rows, in] and biases [rows].
+void unpermute_qk_gguf_to_hf(Tensor& t, int n_heads);
+void permute_qk_hf_to_gguf(Tensor& t, int n_heads);
+
+}  // namespace radlads

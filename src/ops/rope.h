@@ -1,0 +1,23 @@
+// Rotary position embedding, HF "rotate_half" convention: within each head of
+// size N, element i pairs with i + N/2 and rotates by pos * theta^(-2i/N).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace radlads {
+
+struct RopeTable {
+  int N = 0;
+  double theta = 10000.0;
+  int n_pos = 0;
+  std::vector<float> cos, sin;  // (n_pos, N/2)
+
+  RopeTable(int N, double theta) : N(N), theta(theta) {}
+  void ensure(int max_pos);  // grows the table to cover positions < max_pos
+};
+
+// x (M, nh, N) rotated in place; pos (M) absolute positions (< table.n_pos).
+void rope_forward(float* x, const int32_t* pos, int64_t M, int nh, const RopeTable& table);
+
+}  // namespace radlads
