@@ -1,0 +1,84 @@
+// Shared test helpers: where the cached teacher lives, scratch folders,
+// running the radlads binary, and relative error measures.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace radlads::test {
+
+inline std::string cache_dir() {
+  const char* c = std::getenv("RADLADS_CACHE");
+  if (c && *c) return c;
+  const char* h = std::getenv("HOME");
+  return std::string(h ? h : "/root") + "/.cache/radlads";
+}
+
+// The real teacher; tests that need it fail (never skip) when it is absent.
+inline std::string teacher_path() {
+  std::string p = cache_dir() + "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+  if (!std::filesystem::exists(p))
+    ADD_FAILURE() << p << " is missing: run scripts/setup.sh first";
+  return p;
+}
+
+// A fresh folder under the build tree's temp space, removed at destruction.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static int n = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("radlads_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+struct RunResult {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs the radlads CLI with the given argument string (shell syntax).
+inline RunResult run_cli(const std::string& args) {
+  std::string cmd = std::string(RADLADS_BIN) + " " + args + " 2>&1";
+  RunResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// ||a - b|| / max(||b||, tiny): the normalised error used across op tests.
+template <typename A, typename B>
+double rel_err(const A& a, const B& b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < b.size(); i++) {
+    double d = double(a[i]) - double(b[i]);
+    num += d * d;
+    den += double(b[i]) * double(b[i]);
+  }
+  return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
+}
+
+inline std::vector<float> randn(size_t n, uint64_t seed, float scale = 1.0f) {
+  std::mt19937_64 g(seed);
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
+}  // namespace radlads::test
