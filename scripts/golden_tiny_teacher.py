@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-V, C, L, F = 260, 32, 2, 48
+V, C, L, F = 262, 32, 2, 48
 TOKENS = [(i * 37 + 11) % 256 for i in range(23)]
 
 
@@ -36,6 +36,8 @@ def byte_vocab():
     return [chr(m[b]) for b in range(256)]
 
 
+MERGED = ["he", "the"]  # two merges so that both vocab formats carry real merge lists
+MERGES = ["h e", "t he"]
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"]
 
 
@@ -123,14 +125,14 @@ def write_qwen2(out, rng):
     os.makedirs(d, exist_ok=True)
     json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=1)
     write_safetensors(os.path.join(d, "model.safetensors"), w)
-    vocab = {t: i for i, t in enumerate(byte_vocab())}
+    vocab = {t: i for i, t in enumerate(byte_vocab() + MERGED)}
     tok = {"version": "1.0",
-           "added_tokens": [{"id": 256 + i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+           "added_tokens": [{"id": 258 + i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
                              "normalized": False, "special": True} for i, s in enumerate(SPECIALS)],
            "normalizer": None,
            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
            "decoder": {"type": "ByteLevel"},
-           "model": {"type": "BPE", "vocab": vocab, "merges": []}}
+           "model": {"type": "BPE", "vocab": vocab, "merges": MERGES}}
     json.dump(tok, open(os.path.join(d, "tokenizer.json"), "w"))
     return w, cfg
 
@@ -157,11 +159,11 @@ def write_llama_gguf(out, rng):
     g.add_file_type(0)
     g.add_tokenizer_model("gpt2")
     g.add_tokenizer_pre("gpt-2")
-    g.add_token_list(byte_vocab() + SPECIALS)
-    g.add_token_types([1] * 256 + [3] * len(SPECIALS))
-    g.add_token_merges([])
-    g.add_bos_token_id(256)
-    g.add_eos_token_id(258)
+    g.add_token_list(byte_vocab() + MERGED + SPECIALS)
+    g.add_token_types([1] * 258 + [3] * len(SPECIALS))
+    g.add_token_merges(MERGES)
+    g.add_bos_token_id(258)
+    g.add_eos_token_id(260)
     names = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight"}
     g.add_tensor("token_embd.weight", w["model.embed_tokens.weight"])
     g.add_tensor("output_norm.weight", w["model.norm.weight"])

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "core/error.h"
 #include "infer/language_model.h"
 #include "infer/sampling.h"
 #include "text/chat_template.h"

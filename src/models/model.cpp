@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "models/student_weights.h"
 #include "models/weight_names.h"
 #include "text/gguf_tokenizer.h"
 #include "text/hf_tokenizer.h"
@@ -121,12 +122,27 @@ static Model load_hf(const std::string& dir) {
   } catch (const nlohmann::json::exception& e) {
     fail("{}: not valid JSON: {}", cfg_path, e.what());
   }
-  m.cfg = teacher_config_from_hf(m.hf_config, cfg_path);
+  const bool student = is_student_config(m.hf_config);
+  nlohmann::json base = m.hf_config;
+  if (student) {  // the teacher part of a student's config, under the teacher's model_type
+    if (!base.contains("teacher_model_type") || !base["teacher_model_type"].is_string())
+      fail("{}: student config needs a string field 'teacher_model_type' (llama, qwen2, mistral)", cfg_path);
+    base["model_type"] = base["teacher_model_type"];
+    m.student = student_options_from_json(m.hf_config, cfg_path);
+  }
+  m.cfg = teacher_config_from_hf(base, cfg_path);
+  if (student && (m.student.num_attention_layers < 0 || m.student.num_attention_layers > m.cfg.n_layer))
+    fail("{}: num_attention_layers {} is outside 0..{}", cfg_path, m.student.num_attention_layers, m.cfg.n_layer);
   m.tokenizer = tokenizer_spec_from_hf(dir);
   m.weights = load_safetensors_dir(dir, &m.source_dtypes);
   // A tied model may still ship lm_head.weight; keep one copy only.
   if (m.cfg.tie_embeddings) m.weights.erase("lm_head.weight");
-  validate_teacher_weights(m);
+  if (student) {
+    read_student_ranks(m, m.student);
+    validate_student_weights(m);
+  } else {
+    validate_teacher_weights(m);
+  }
   return m;
 }
 

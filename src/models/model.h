@@ -9,13 +9,15 @@
 
 #include "core/tensor.h"
 #include "io/gguf.h"
+#include "models/student_options.h"
 #include "models/teacher_config.h"
 #include "text/tokenizer_spec.h"
 
 namespace radlads {
 
 struct Model {
-  TeacherConfig cfg;
+  TeacherConfig cfg;             // sizes (a student keeps its teacher's)
+  StudentOptions student;        // arch None for a teacher
   std::map<std::string, Tensor> weights;  // HF names and layout
   TokenizerSpec tokenizer;
   std::string path;
@@ -29,7 +31,8 @@ struct Model {
   int64_t n_params() const;  // counts a tied head once
 };
 
-// A .gguf file or an HF folder (config.json, safetensors, tokenizer.json).
+// A .gguf file or an HF folder (config.json, safetensors, tokenizer.json);
+// a folder whose config.json says rwkv6qwen2 / rwkv7qwen2 loads as a student.
 // Checks every tensor the architecture needs is present with the right shape.
 Model load_model(const std::string& path);
 

@@ -22,7 +22,7 @@ TEST(Safetensors, RoundTripEveryDtype) {
   auto r = randn(15, 1);
   a.data = r;
   b.data = randn(7, 2);
-  c.data = {1.0f, -2.5f, 65504.0f, 0.0f};
+  c.data = {1.0f, -2.5f, 1024.0f, 0.0f};
   for (StDtype d : {StDtype::F32, StDtype::F16, StDtype::BF16}) {
     std::string p = tmp.file(std::string("t_") + st_dtype_name(d) + ".safetensors");
     write_safetensors(p, {{"a", &a}, {"b.weight", &b}, {"c", &c}}, d, {{"format", "pt"}});

@@ -1,0 +1,63 @@
+// Shared decoder pieces.
+#include "models/decoder_parts.h"
+
+#include <cstring>
+
+#include "core/error.h"
+#include "models/weight_names.h"
+#include "ops/matmul.h"
+#include "ops/rmsnorm.h"
+#include "ops/swiglu.h"
+
+namespace radlads {
+
+MlpWeights mlp_weights(const Model& m, int l) {
+  auto P = [&](const char* pat) { return m.w(layer_name(pat, l)).ptr(); };
+  return {P("model.layers.{l}.post_attention_layernorm.weight"), P("model.layers.{l}.mlp.gate_proj.weight"),
+          P("model.layers.{l}.mlp.up_proj.weight"), P("model.layers.{l}.mlp.down_proj.weight")};
+}
+
+void add_inplace(float* x, const float* y, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++) x[i] += y[i];
+}
+
+void mlp_block_forward(float* x, const MlpWeights& w, const TeacherConfig& c, int64_t M, MlpScratch& s) {
+  const int64_t C = c.n_embd, F = c.n_ff;
+  s.xn.resize(size_t(M * C));
+  s.y.resize(size_t(M * C));
+  s.gate.resize(size_t(M * F));
+  s.up.resize(size_t(M * F));
+  rmsnorm_forward(s.xn.data(), nullptr, x, w.post_norm, M, C, float(c.rms_eps));
+  matmul_forward(s.gate.data(), s.xn.data(), w.gate, nullptr, M, C, F);
+  matmul_forward(s.up.data(), s.xn.data(), w.up, nullptr, M, C, F);
+  swiglu_forward(s.gate.data(), s.gate.data(), s.up.data(), M * F);
+  matmul_forward(s.y.data(), s.gate.data(), w.down, nullptr, M, F, C);
+  add_inplace(x, s.y.data(), M * C);
+}
+
+void embed_forward(float* x, const float* table, const int32_t* tokens, int64_t M, int64_t C, int64_t V) {
+  for (int64_t i = 0; i < M; i++) {
+    const int32_t tok = tokens[i];
+    if (tok < 0 || tok >= V) fail("token id {} is outside the vocabulary (0..{})", tok, V - 1);
+    std::memcpy(x + i * C, table + int64_t(tok) * C, sizeof(float) * size_t(C));
+  }
+}
+
+void head_forward(float* logits, std::vector<float>& xn, const float* x, const float* norm, const float* head,
+                  const TeacherConfig& c, int B, int T, LogitsMode mode) {
+  if (mode == LogitsMode::None) return;
+  const int64_t C = c.n_embd, V = c.n_vocab, M = int64_t(B) * T;
+  xn.resize(size_t(M * C));
+  if (mode == LogitsMode::All) {
+    rmsnorm_forward(xn.data(), nullptr, x, norm, M, C, float(c.rms_eps));
+    matmul_forward(logits, xn.data(), head, nullptr, M, C, V);
+    return;
+  }
+  for (int b = 0; b < B; b++)  // only each sequence's last row is needed
+    rmsnorm_forward(xn.data() + int64_t(b) * C, nullptr, x + (int64_t(b) * T + T - 1) * C, norm, 1, C,
+                    float(c.rms_eps));
+  matmul_forward(logits, xn.data(), head, nullptr, B, C, V);
+}
+
+}  // namespace radlads

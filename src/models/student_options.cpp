@@ -1,0 +1,117 @@
+// Student options and their config.json form.
+#include "models/student_options.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace radlads {
+
+using json = nlohmann::json;
+
+const char* StudentOptions::arch_name() const {
+  switch (arch) {
+    case StudentArch::RWKV6: return "rad-rwkv6";
+    case StudentArch::RWKV7: return "rad-rwkv7";
+    default: return "teacher";
+  }
+}
+
+StudentArch student_arch_from_name(const std::string& s) {
+  if (s == "rad-rwkv6") return StudentArch::RWKV6;
+  if (s == "rad-rwkv7") return StudentArch::RWKV7;
+  fail("unknown student architecture '{}' (rad-rwkv6, rad-rwkv7)", s);
+}
+
+StudentOptions StudentOptions::defaults(StudentArch a, const TeacherConfig& c) {
+  StudentOptions o;
+  o.arch = a;
+  if (a == StudentArch::RWKV6) {
+    // DESIGN.md: R_ts = 32, R_d = 64 below C = 4096 (64/128 above).
+    o.lora_tokenshift = c.n_embd < 4096 ? 32 : 64;
+    o.lora_decay = c.n_embd < 4096 ? 64 : 128;
+    o.use_tokenshift = true;
+    o.use_rope = false;
+  } else {
+    // Reference: round(C^e * m / 32) * 32, at least 32.
+    auto rank = [&](double e, double m) {
+      return std::max(1, int(std::lround(std::pow(double(c.n_embd), e) * m / 32.0))) * 32;
+    };
+    o.lora_decay = rank(0.5, 1.8);
+    o.lora_iclr = rank(0.5, 1.8);
+    o.lora_value = rank(0.5, 1.3);
+    o.lora_gate = rank(0.8, 0.6);
+    o.use_tokenshift = false;
+    o.use_rope = true;  // the paper's best RAD-RWKV7 row uses RoPE
+  }
+  o.balance_state = true;
+  o.groupnorm_att = false;
+  return o;
+}
+
+bool is_student_config(const json& j) {
+  if (!j.is_object() || !j.contains("model_type") || !j["model_type"].is_string()) return false;
+  std::string t = j["model_type"].get<std::string>();
+  return t == "rwkv6qwen2" || t == "rwkv7qwen2";
+}
+
+json student_config_json(const TeacherConfig& c, const StudentOptions& o) {
+  const bool v6 = o.arch == StudentArch::RWKV6;
+  json j = {
+      {"architectures", {v6 ? "RWKV6Qwen2ForCausalLM" : "RWKV7Qwen2ForCausalLM"}},
+      {"model_type", v6 ? "rwkv6qwen2" : "rwkv7qwen2"},
+      {"teacher_model_type", c.arch},
+      {"hidden_size", c.n_embd},
+      {"intermediate_size", c.n_ff},
+      {"num_hidden_layers", c.n_layer},
+      {"num_attention_heads", c.n_head},
+      {"num_key_value_heads", c.n_head_kv},
+      {"head_dim", c.head_dim},
+      {"vocab_size", c.n_vocab},
+      {"max_position_embeddings", c.n_ctx_train},
+      {"rope_theta", c.rope_theta},
+      {"rms_norm_eps", c.rms_eps},
+      {"hidden_act", "silu"},
+      {"tie_word_embeddings", false},  // step 0 unties the head
+      {"attention_bias", c.attn_bias},
+      {"attention_output_bias", false},
+      {"use_rope", o.use_rope},
+      {"balance_state", o.balance_state},
+      {"num_attention_layers", o.num_attention_layers},
+      {"torch_dtype", "float32"},
+  };
+  if (v6) {
+    j["use_tokenshift"] = o.use_tokenshift;
+    j["lora_rank_tokenshift"] = o.lora_tokenshift;
+    j["lora_rank_decay"] = o.lora_decay;
+  } else {
+    j["groupnorm_att"] = o.groupnorm_att;
+    j["lora_rank_decay"] = o.lora_decay;
+    j["lora_rank_iclr"] = o.lora_iclr;
+    j["lora_rank_value_residual_mix"] = o.lora_value;
+    j["lora_rank_gate"] = o.lora_gate;
+  }
+  return j;
+}
+
+StudentOptions student_options_from_json(const json& j, const std::string& path) {
+  StudentOptions o;
+  const std::string t = j.at("model_type").get<std::string>();
+  o.arch = t == "rwkv6qwen2" ? StudentArch::RWKV6 : StudentArch::RWKV7;
+  auto flag = [&](const char* k, bool def) {
+    if (!j.contains(k) || j[k].is_null()) return def;
+    if (!j[k].is_boolean() && !j[k].is_number_integer()) fail("{}: field '{}' must be a boolean", path, k);
+    return j[k].is_boolean() ? j[k].get<bool>() : j[k].get<int>() != 0;
+  };
+  o.use_rope = flag("use_rope", false);
+  o.use_tokenshift = o.arch == StudentArch::RWKV6 ? flag("use_tokenshift", true) : false;
+  o.balance_state = flag("balance_state", true);
+  o.groupnorm_att = o.arch == StudentArch::RWKV7 ? flag("groupnorm_att", false) : false;
+  if (j.contains("num_attention_layers") && !j["num_attention_layers"].is_null()) {
+    if (!j["num_attention_layers"].is_number_integer()) fail("{}: num_attention_layers must be an integer", path);
+    o.num_attention_layers = j["num_attention_layers"].get<int>();
+  }
+  return o;
+}
+
+}  // namespace radlads
