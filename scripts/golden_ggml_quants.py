@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import sys
+from fractions import Fraction
 
 import numpy as np
 import gguf
@@ -96,6 +97,39 @@ def dequant_inputs(rng) -> dict:
     return {t: np.ascontiguousarray(v).reshape(-1) for t, v in out.items()}
 
 
+def f32_round(fr: Fraction) -> np.float32:
+    """Correctly rounded (nearest, ties to even) float32 of an exact rational."""
+    c = np.float32(float(fr))
+    cands = [np.nextafter(c, np.float32(-np.inf)), c, np.nextafter(c, np.float32(np.inf))]
+    return min(cands, key=lambda v: (abs(Fraction(float(v)) - fr), int(v.view(np.uint32)) & 1))
+
+
+def fma_sensitive(d: float, lo: float, hi: float, offset: float, base: float = 0.0) -> list:
+    """Up to 6 values x in [lo, hi] where a code like ggml's Q4_0
+    trunc((x - base)*id + offset), id = 1/d, differs between rounding the
+    product first (ggml's C as written, numpy) and a fused multiply-add (what
+    GCC emits for that C when FMA is enabled and contraction is not turned
+    off). A quantizer that contracts gets these codes wrong by one."""
+    id_ = np.float32(np.float32(1) / np.float32(d))
+    found = []
+    for k in range(1, 16):  # codes k-1 and k meet where (x-base)*id + offset = k
+        x = np.float32(base + (k - offset) / float(id_))
+        for _ in range(64):
+            x = np.nextafter(x, np.float32(-np.inf))
+        for _ in range(128):
+            x = np.nextafter(x, np.float32(np.inf))
+            xv = np.float32(x - np.float32(base))
+            if not (lo <= float(x) <= hi):
+                continue
+            sep = int(np.trunc(np.float32(np.float32(xv * id_) + np.float32(offset))))
+            exact = Fraction(float(xv)) * Fraction(float(id_)) + Fraction(offset)
+            if sep != int(np.trunc(f32_round(exact))):
+                found.append(float(x))
+                break
+    assert found, (d, lo, hi)
+    return found[:6]
+
+
 def quant_inputs(rng) -> dict:
     """Floats to quantize, 16 blocks of 32, with the cases that test rounding:
     zero and constant blocks, one outlier, exact .5 ties after scaling, and a
@@ -108,6 +142,18 @@ def quant_inputs(rng) -> dict:
     x[3] = np.arange(32) - 15.5  # an evenly spaced ramp
     x[4, :] = np.array([127.0] + [k + 0.5 for k in range(-15, 16)], dtype=np.float32)  # Q8_0 ties
     x[5, 0] = -40.0 * np.abs(x[5]).max()
+    # Blocks whose Q4_0 codes depend on the product being rounded before the
+    # add (see fma_sensitive); zeros elsewhere keep the block max in place.
+    # Q4_1 has no such inputs: its offset 0.5 is smaller than the product, so
+    # the product's rounding error is always below half an ulp of the sum.
+    x[6] = 0.0
+    x[6, 0] = -7.0  # Q4_0: d = max/-8
+    f = fma_sensitive(np.float32(-7.0) / np.float32(-8), -7.0, 7.0, 8.5)
+    x[6, 1:1 + len(f)] = f
+    x[7] = 0.0
+    x[7, 0] = 6.3
+    f = fma_sensitive(np.float32(6.3) / np.float32(-8), -6.3, 6.3, 8.5)
+    x[7, 1:1 + len(f)] = f
     blocks = x.reshape(-1)
 
     # F16/BF16: wide range, overflow, subnormals, ties and NaN.
@@ -141,7 +187,8 @@ def quant_golden() -> dict:
 
     quant = []
     for t, x in quant_inputs(rng).items():
-        q = gguf.quants.quantize(x, t)
+        with np.errstate(over="ignore"):  # F16 overflow to inf is one of the cases
+            q = gguf.quants.quantize(x, t)
         quant.append({"type": int(t), "name": t.name, "n": int(x.size), "in": hex_f32(x),
                       "out": hex_bytes(q)})
     return {"generator": f"gguf-py {getattr(gguf, '__version__', '?')} via scripts/golden_ggml_quants.py",
@@ -198,8 +245,9 @@ def main() -> int:
     os.makedirs(args.out_dir, exist_ok=True)
 
     out = os.path.join(args.out_dir, "ggml_quants_golden.json")
+    golden = quant_golden()  # computed before the file is opened: no half-written file
     with open(out, "w") as f:
-        json.dump(quant_golden(), f, indent=0)
+        json.dump(golden, f, indent=0)
     print(f"wrote {out} ({os.path.getsize(out)} bytes)")
 
     if not os.path.exists(args.model):
@@ -207,8 +255,9 @@ def main() -> int:
               file=sys.stderr)
         return 1
     out = os.path.join(args.out_dir, "smollm2_135m_q4_1_reference.json")
+    reference = model_reference(args.model)
     with open(out, "w") as f:
-        json.dump(model_reference(args.model), f, indent=0)
+        json.dump(reference, f, indent=0)
     print(f"wrote {out} ({os.path.getsize(out)} bytes)")
     return 0
 

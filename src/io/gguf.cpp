@@ -329,36 +329,38 @@ double as_float(const std::string& path, std::string_view key, const GgufValue& 
   type_mismatch(path, key, "a number", v);
 }
 
+const GgufValue* require(const GgufFile& f, std::string_view key) {
+  const GgufValue* v = f.find(key);
+  if (!v) fail("{}: metadata {}: missing", f.path(), key);
+  return v;
+}
+
 }  // namespace
 
-#define RADLADS_GGUF_REQUIRE(key)                                            \
-  const GgufValue* v = find(key);                                            \
-  if (!v) fail("{}: metadata {}: missing", path(), key)
-
 std::string GgufFile::get_str(std::string_view key) const {
-  RADLADS_GGUF_REQUIRE(key);
+  const GgufValue* v = require(*this, key);
   if (v->type != GgufType::STRING) type_mismatch(path(), key, "string", *v);
   return v->s;
 }
 
 int64_t GgufFile::get_int(std::string_view key) const {
-  RADLADS_GGUF_REQUIRE(key);
+  const GgufValue* v = require(*this, key);
   return as_int(path(), key, *v);
 }
 
 double GgufFile::get_float(std::string_view key) const {
-  RADLADS_GGUF_REQUIRE(key);
+  const GgufValue* v = require(*this, key);
   return as_float(path(), key, *v);
 }
 
 bool GgufFile::get_bool(std::string_view key) const {
-  RADLADS_GGUF_REQUIRE(key);
+  const GgufValue* v = require(*this, key);
   if (v->type != GgufType::BOOL) type_mismatch(path(), key, "bool", *v);
   return v->b;
 }
 
 std::vector<std::string> GgufFile::get_str_array(std::string_view key) const {
-  RADLADS_GGUF_REQUIRE(key);
+  const GgufValue* v = require(*this, key);
   if (v->type != GgufType::ARRAY || v->elem_type != GgufType::STRING)
     type_mismatch(path(), key, "array of string", *v);
   std::vector<std::string> out;
@@ -368,7 +370,7 @@ std::vector<std::string> GgufFile::get_str_array(std::string_view key) const {
 }
 
 std::vector<int64_t> GgufFile::get_int_array(std::string_view key) const {
-  RADLADS_GGUF_REQUIRE(key);
+  const GgufValue* v = require(*this, key);
   if (v->type != GgufType::ARRAY || !is_int_type(v->elem_type))
     type_mismatch(path(), key, "array of integers", *v);
   std::vector<int64_t> out;
@@ -378,7 +380,7 @@ std::vector<int64_t> GgufFile::get_int_array(std::string_view key) const {
 }
 
 std::vector<double> GgufFile::get_float_array(std::string_view key) const {
-  RADLADS_GGUF_REQUIRE(key);
+  const GgufValue* v = require(*this, key);
   if (v->type != GgufType::ARRAY || v->elem_type == GgufType::STRING ||
       v->elem_type == GgufType::BOOL || v->elem_type == GgufType::ARRAY)
     type_mismatch(path(), key, "array of numbers", *v);
@@ -387,8 +389,6 @@ std::vector<double> GgufFile::get_float_array(std::string_view key) const {
   for (const GgufValue& e : v->arr) out.push_back(as_float(path(), key, e));
   return out;
 }
-
-#undef RADLADS_GGUF_REQUIRE
 
 std::optional<std::string> GgufFile::opt_str(std::string_view key) const {
   if (!find(key)) return std::nullopt;

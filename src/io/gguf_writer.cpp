@@ -102,7 +102,7 @@ void GgufWriter::add_tensor(const std::string& name, GgmlType type, const Shape&
          ggml_type_name(type), ggml_block_elems(type));
   const size_t want = ggml_row_bytes(type, row) * size_t(numel(shape) / row);
   if (bytes.size() != want)
-    fail("gguf tensor '{}': {} bytes given, {} {} of shape {} needs {}", name, bytes.size(),
+    fail("gguf tensor '{}': {} bytes given, but {} of shape {} needs {}", name, bytes.size(),
          ggml_type_name(type), shape_str(shape), want);
   tensors_.push_back({name, type, shape, std::move(bytes)});
 }
