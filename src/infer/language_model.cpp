@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "models/student.h"
 #include "models/teacher.h"
 
 namespace radlads {
@@ -43,9 +44,40 @@ class TeacherLM final : public LanguageModel {
   Teacher t_;
 };
 
+class StudentDecodeState final : public DecodeState {
+ public:
+  StudentDecodeState(Student& s, int n_ctx) : s_(s), st_(s.new_state(n_ctx)) {}
+  void feed(const int32_t* tokens, int T, float* last_logits) override {
+    s_.forward(tokens, 1, T, &st_, last_logits, last_logits ? LogitsMode::Last : LogitsMode::None);
+  }
+  int n_past() const override { return st_.n_past; }
+  size_t state_bytes() const override { return st_.bytes(); }
+
+ private:
+  Student& s_;
+  StudentState st_;
+};
+
+class StudentLM final : public LanguageModel {
+ public:
+  explicit StudentLM(Model m) : m_(std::move(m)), s_(m_) {}
+  const Model& model() const override { return m_; }
+  void score(const int32_t* tokens, int B, int T, float* logits) override {
+    s_.forward(tokens, B, T, nullptr, logits, LogitsMode::All);
+  }
+  std::unique_ptr<DecodeState> new_state(int n_ctx) override {
+    return std::make_unique<StudentDecodeState>(s_, n_ctx);
+  }
+
+ private:
+  Model m_;
+  Student s_;
+};
+
 }  // namespace
 
 std::unique_ptr<LanguageModel> make_language_model(Model m) {
+  if (m.student.is_student()) return std::make_unique<StudentLM>(std::move(m));
   return std::make_unique<TeacherLM>(std::move(m));
 }
 

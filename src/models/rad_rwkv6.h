@@ -1,0 +1,39 @@
+// RAD-RWKV6 ("RADFinch") time mix, DESIGN.md to the letter:
+//   δ = x₋₁ − x ; xxx = x + δ⊙maa_x ; [m_r,m_k,m_v,m_w,m_g] = tanh(xxx·W1)·W2[i]
+//   x_* = x + δ⊙(maa_* + m_*)                  (use_tokenshift=0: x_* = x)
+//   r = q_proj(x_r) ; k = k_proj(x_k) ; v = v_proj(x_v)
+//   d = time_decay + tanh(x_w·decay_W1)·decay_W2 ; g = σ(x_g·gateᵀ)
+//   optional RoPE on r,k ; k,v to H heads ; log w = max(−exp(d), −5)
+//   k ← k⊙(1−w) (balance_state) ; S_t = diag(w_t)·S_{t−1} + k_tᵀ v_t ; p_t = (r_t·N^-1/2)·S_t
+//   out = o_proj(g⊙p)
+// The forward keeps what its backward needs, so one object serves one layer.
+#pragma once
+
+#include <vector>
+
+#include "models/time_mix.h"
+
+namespace radlads {
+
+class Rwkv6TimeMix {
+ public:
+  Rwkv6TimeMix(const Model& m, int layer);
+  void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope);
+  // d_y (M,C) -> d_xn (M,C) written; parameter gradients accumulated into g
+  // (by name; missing names are frozen). Needs the preceding forward's buffers
+  // (zero initial shift and state, as in training windows).
+  void backward(float* d_xn, const float* d_y, const MixDims& d, const int32_t* pos, const RopeTable& rope,
+                GradMap* g);
+
+ private:
+  std::string p_;  // "model.layers.<l>.self_attn."
+  const StudentOptions& opt_;
+  const float *maa_x_, *maa_[5], *w1_, *w2_, *td_, *tdw1_, *tdw2_, *gate_;
+  const float *wq_, *bq_, *wk_, *bk_, *wv_, *bv_, *wo_;
+  int R_ = 0, Rd_ = 0;
+  // Forward buffers (kept for backward).
+  std::vector<float> xprev_, delta_, xxx_, h_, m_, x5_, r_, k_, v_, dh_, dd_, g_, ke_, ve_, logw_, kbal_, out_,
+      go_;
+};
+
+}  // namespace radlads

@@ -1,0 +1,121 @@
+// RAD-RWKV7 time mix forward (backward in rad_rwkv7_backward.cpp).
+#include "models/rad_rwkv7.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "ops/activations.h"
+#include "ops/gqa.h"
+#include "ops/group_norm.h"
+#include "ops/l2norm.h"
+#include "ops/lora.h"
+#include "ops/matmul.h"
+#include "ops/wkv7.h"
+
+namespace radlads {
+
+// w = exp(−e^−0.5 σ(z)) keeps the decay in (e^−e^−0.5, 1) ≈ (0.545, 1).
+static const float kDecayScale = float(std::exp(-0.5));
+
+Rwkv7TimeMix::Rwkv7TimeMix(const Model& m, int l)
+    : p_("model.layers." + std::to_string(l) + ".self_attn."), layer_(l), opt_(m.student) {
+  auto P = [&](const char* n) { return m.w(p_ + n).ptr(); };
+  auto B = [&](const char* n) -> const float* {
+    const Tensor* t = m.find(p_ + n);
+    return t ? t->ptr() : nullptr;
+  };
+  w0_ = P("w0"), w1_ = P("w1"), w2_ = P("w2");
+  a0_ = P("a0"), a1_ = P("a1"), a2_ = P("a2");
+  if (l > 0) v0_ = P("v0"), v1_ = P("v1"), v2_ = P("v2");
+  g1_ = P("g1"), g2_ = P("g2");
+  k_k_ = P("k_k"), k_a_ = P("k_a");
+  if (opt_.groupnorm_att) ln_w_ = P("ln_x.weight"), ln_b_ = P("ln_x.bias");
+  wq_ = P("q_proj.weight"), bq_ = B("q_proj.bias");
+  wk_ = P("k_proj.weight"), bk_ = B("k_proj.bias");
+  wv_ = P("v_proj.weight"), bv_ = B("v_proj.bias");
+  wo_ = P("o_proj.weight");
+  Rw_ = int(m.w(p_ + "w1").dim(1));
+  Ra_ = int(m.w(p_ + "a1").dim(1));
+  Rg_ = int(m.w(p_ + "g1").dim(1));
+  if (l > 0) Rv_ = int(m.w(p_ + "v1").dim(1));
+}
+
+void Rwkv7TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope) {
+  const int64_t M = d.M, C = d.C, A = d.A, KD = d.KD;
+  const float* x = io.xn;
+  auto sz = [](std::vector<float>& v, int64_t n) { v.resize(size_t(n)); };
+  sz(r_, M * A), sz(k_, M * KD), sz(v_, M * KD);
+  matmul_forward(r_.data(), x, wq_, bq_, M, C, A);
+  matmul_forward(k_.data(), x, wk_, bk_, M, C, KD);
+  matmul_forward(v_.data(), x, wv_, bv_, M, C, KD);
+  // Decay, in-context learning rate, gate: the LoRAs.
+  sz(wh_, M * Rw_), sz(sw_, M * A), sz(w_, M * A), sz(ah_, M * Ra_), sz(a_, M * A), sz(gh_, M * Rg_), sz(g_, M * A);
+  lora_matmul_forward(wh_.data(), x, w1_, M, C, Rw_);
+  tanh_forward(wh_.data(), wh_.data(), M * Rw_);
+  lora_matmul_forward(sw_.data(), wh_.data(), w2_, M, Rw_, A);
+  lora_matmul_forward(ah_.data(), x, a1_, M, C, Ra_);
+  lora_matmul_forward(a_.data(), ah_.data(), a2_, M, Ra_, A);
+  lora_matmul_forward(gh_.data(), x, g1_, M, C, Rg_);
+  sigmoid_forward(gh_.data(), gh_.data(), M * Rg_);
+  lora_matmul_forward(g_.data(), gh_.data(), g2_, M, Rg_, A);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < M * A; i++) {
+    const int64_t c = i % A;
+    const float s = sigmoid(sw_[size_t(i)] + w0_[c]);
+    sw_[size_t(i)] = s;  // σ(w_lora), kept for the backward
+    w_[size_t(i)] = std::exp(-kDecayScale * s);
+    a_[size_t(i)] = sigmoid(a_[size_t(i)] + a0_[c]);
+  }
+  if (opt_.use_rope) {  // before the GQA expansion, as the reference does
+    rope_forward(r_.data(), io.pos, M, d.H, rope);
+    rope_forward(k_.data(), io.pos, M, d.KVH, rope);
+  }
+  sz(ke_, M * A), sz(ve_, M * A), sz(kk_, M * A), sz(kappa_, M * A), sz(kt_, M * A);
+  gqa_expand(ke_.data(), k_.data(), M, d.H, d.KVH, d.N);
+  gqa_expand(ve_.data(), v_.data(), M, d.H, d.KVH, d.N);
+  // κ: the unit-norm key the state forgets along; k̃: the key written.
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < M * A; i++) {
+    const int64_t c = i % A;
+    const float k = ke_[size_t(i)], a = a_[size_t(i)];
+    kk_[size_t(i)] = opt_.balance_state ? k : k * k_k_[c];
+    kt_[size_t(i)] = opt_.balance_state ? k * (1.0f - w_[size_t(i)] + a) : k * (1.0f + (a - 1.0f) * k_a_[c]);
+  }
+  l2norm_forward(kappa_.data(), kk_.data(), M, d.H, d.N);
+  // Value residual: layer 0 records its values, later layers mix towards them.
+  sz(vmix_, M * A);
+  if (layer_ == 0) {
+    std::memcpy(vmix_.data(), ve_.data(), sizeof(float) * size_t(M * A));
+    if (io.v_first) std::memcpy(io.v_first, ve_.data(), sizeof(float) * size_t(M * A));
+  } else {
+    sz(vh_, M * Rv_), sz(vs_, M * A);
+    lora_matmul_forward(vh_.data(), x, v1_, M, C, Rv_);
+    lora_matmul_forward(vs_.data(), vh_.data(), v2_, M, Rv_, A);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < M * A; i++) {
+      const float s = sigmoid(vs_[size_t(i)] + v0_[i % A]);
+      vs_[size_t(i)] = s;
+      vmix_[size_t(i)] = ve_[size_t(i)] + (io.v_first[i] - ve_[size_t(i)]) * s;
+    }
+  }
+  sz(ka_, M * A), sz(kb_, M * A), sz(p_raw_, M * A), sz(pn_, M * A), sz(gp_, M * A);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < M * A; i++) {
+    ka_[size_t(i)] = -kappa_[size_t(i)];
+    kb_[size_t(i)] = kappa_[size_t(i)] * a_[size_t(i)];
+  }
+  wkv7_forward(p_raw_.data(), io.state, r_.data(), w_.data(), kt_.data(), vmix_.data(), ka_.data(), kb_.data(),
+               d.B, d.T, d.H, d.N, opt_.balance_state ? 1.0f / std::sqrt(float(d.N)) : 1.0f);
+  if (opt_.groupnorm_att) {
+    sz(gn_mean_, M * d.H), sz(gn_rstd_, M * d.H);
+    group_norm_forward(pn_.data(), gn_mean_.data(), gn_rstd_.data(), p_raw_.data(), ln_w_, ln_b_, M, d.H, d.N,
+                       float(d.N) * 1e-5f);
+  } else {
+    std::memcpy(pn_.data(), p_raw_.data(), sizeof(float) * size_t(M * A));
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < M * A; i++) gp_[size_t(i)] = g_[size_t(i)] * pn_[size_t(i)];
+  matmul_forward(io.y, gp_.data(), wo_, nullptr, M, A, C);
+}
+
+}  // namespace radlads

@@ -1,0 +1,40 @@
+// RAD-RWKV7 ("RADGoose") time mix, DESIGN.md to the letter (no token shift, no bonus):
+//   r,k,v = q_proj(x), k_proj(x), v_proj(x) ; w = exp(−e^−0.5·σ(w0 + tanh(x·w1)·w2))
+//   a = σ(a0 + (x·a1)·a2) ; g = σ(x·g1)·g2 ; optional RoPE on r,k before GQA expansion
+//   balance_state=1: κ = k/‖k‖ ; k̃ = k⊙(1 − w + a)     else: κ = normalize(k⊙k_k) ; k̃ = k⊙(1 + (a−1)⊙k_a)
+//   value residual (layers > 0): v ← v + (v_first − v)⊙σ(v0 + (x·v1)·v2) ; layer 0 sets v_first = v
+//   S_t = S_{t−1}·(diag(w_t) − κ_tᵀ(a_t⊙κ_t)) + v_tᵀ k̃_t ; p_t = S_t r_t
+//   balance_state=1: p ← p·N^-1/2 ; groupnorm_att=1: per-head GroupNorm(eps N·1e-5)·ln_x
+//   out = o_proj(g⊙p)
+#pragma once
+
+#include <vector>
+
+#include "models/time_mix.h"
+
+namespace radlads {
+
+class Rwkv7TimeMix {
+ public:
+  Rwkv7TimeMix(const Model& m, int layer);
+  void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope);
+  // d_y (M,C) -> d_xn (M,C) written; d_v_first (M,A): layers > 0 add their
+  // gradient w.r.t. v_first, layer 0 adds it to its own v. Parameter gradients
+  // accumulated into g by name.
+  void backward(float* d_xn, float* d_v_first, const float* d_y, const MixDims& d, const int32_t* pos,
+                const float* v_first, const RopeTable& rope, GradMap* g);
+
+ private:
+  std::string p_;
+  int layer_;
+  const StudentOptions& opt_;
+  const float *w0_, *w1_, *w2_, *a0_, *a1_, *a2_, *v0_ = nullptr, *v1_ = nullptr, *v2_ = nullptr, *g1_, *g2_,
+      *k_k_, *k_a_, *ln_w_ = nullptr, *ln_b_ = nullptr;
+  const float *wq_, *bq_, *wk_, *bk_, *wv_, *bv_, *wo_;
+  int Rw_ = 0, Ra_ = 0, Rv_ = 0, Rg_ = 0;
+  // Forward buffers (kept for backward).
+  std::vector<float> r_, k_, v_, wh_, sw_, w_, ah_, a_, gh_, g_, ke_, ve_, kk_, kappa_, kt_, vh_, vs_, vmix_,
+      ka_, kb_, p_raw_, pn_, gn_mean_, gn_rstd_, gp_;
+};
+
+}  // namespace radlads

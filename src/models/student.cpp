@@ -1,0 +1,124 @@
+// Student forward: embed; per layer x += mix(RMSNorm(x)), x += MLP; head.
+#include "models/student.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+#include "models/teacher.h"
+#include "models/weight_names.h"
+#include "ops/rmsnorm.h"
+
+namespace radlads {
+
+size_t StudentState::bytes() const {
+  return (wkv.size() + shift.size()) * sizeof(float) + (kv ? kv->bytes() : 0);
+}
+
+Student::Student(const Model& m) : m_(m), c_(m.cfg), o_(m.student), rope_(m.cfg.head_dim, m.cfg.rope_theta) {
+  CHECK(o_.is_student(), "{} is not a student", m.path);
+  const int L = c_.n_layer;
+  v6_.resize(size_t(L));
+  v7_.resize(size_t(L));
+  attn_.resize(size_t(L));
+  for (int l = 0; l < L; l++) {
+    in_norm_.push_back(m.w(layer_name("model.layers.{l}.input_layernorm.weight", l)).ptr());
+    mlp_.push_back(mlp_weights(m, l));
+    if (o_.softmax_layer(l, L))
+      attn_[size_t(l)] = teacher_attention_weights(m, l);
+    else if (o_.arch == StudentArch::RWKV6)
+      v6_[size_t(l)] = std::make_unique<Rwkv6TimeMix>(m, l);
+    else
+      v7_[size_t(l)] = std::make_unique<Rwkv7TimeMix>(m, l);
+  }
+  embed_ = m.w("model.embed_tokens.weight").ptr();
+  norm_ = m.w("model.norm.weight").ptr();
+  head_ = m.w("lm_head.weight").ptr();
+}
+
+Student::~Student() = default;
+
+StudentState Student::new_state(int n_ctx) const {
+  StudentState s;
+  const size_t L = size_t(c_.n_layer), HNN = size_t(c_.n_head) * c_.head_dim * c_.head_dim;
+  s.wkv.assign(L * HNN, 0.0f);
+  s.shift.assign(L * size_t(c_.n_embd), 0.0f);
+  if (o_.num_attention_layers > 0) s.kv = std::make_unique<KVCache>(c_, n_ctx, o_.num_attention_layers);
+  return s;
+}
+
+void Student::forward(const int32_t* tokens, int B, int T, StudentState* states, float* logits,
+                      LogitsMode mode) {
+  const int L = c_.n_layer;
+  std::vector<StudentState> fresh;  // hybrid layers need KV caches even in a window forward
+  if (!states && o_.num_attention_layers > 0) {
+    for (int b = 0; b < B; b++) fresh.push_back(new_state(T));
+    states = fresh.data();
+  }
+  const MixDims d(c_, B, T);
+  const int64_t M = d.M, C = d.C, HNN = int64_t(d.H) * d.N * d.N;
+  pos_.resize(size_t(M));
+  x_.resize(size_t(M * C));
+  xn_.resize(size_t(M * C));
+  y_.resize(size_t(M * C));
+  if (o_.arch == StudentArch::RWKV7) v_first_.resize(size_t(M * d.A));
+  int max_pos = 0;
+  for (int b = 0; b < B; b++) {
+    const int past = states ? states[b].n_past : 0;
+    for (int t = 0; t < T; t++) pos_[size_t(b) * T + t] = past + t;
+    max_pos = std::max(max_pos, past + T);
+  }
+  rope_.ensure(max_pos);
+  // Per-layer states of the B sequences, gathered contiguous for the kernels.
+  wkv_.resize(size_t(B * HNN));
+  shift_.resize(size_t(B * C));
+  embed_forward(x_.data(), embed_, tokens, M, C, c_.n_vocab);
+  std::vector<KVCache*> caches;
+  for (int l = 0; l < L; l++) {
+    rmsnorm_forward(xn_.data(), nullptr, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
+    if (o_.softmax_layer(l, L)) {
+      CHECK(states, "hybrid softmax layers need decode states");
+      if (caches.empty())
+        for (int b = 0; b < B; b++) {
+          CHECK(states[b].kv && states[b].kv->n_past + T <= states[b].kv->n_ctx, "KV cache too small");
+          caches.push_back(states[b].kv.get());
+        }
+      // attention_block_forward wants a contiguous array of caches: one sequence at a time.
+      for (int b = 0; b < B; b++)
+        attention_block_forward(y_.data() + int64_t(b) * T * C, xn_.data() + int64_t(b) * T * C,
+                                attn_[size_t(l)], c_, 1, T, pos_.data() + int64_t(b) * T, caches[size_t(b)],
+                                l - (L - o_.num_attention_layers), rope_, attn_scratch_);
+    } else {
+      TimeMixIO io;
+      io.xn = xn_.data();
+      io.y = y_.data();
+      io.pos = pos_.data();
+      io.v_first = v_first_.empty() ? nullptr : v_first_.data();
+      if (states) {
+        for (int b = 0; b < B; b++) {
+          std::memcpy(wkv_.data() + b * HNN, states[b].wkv.data() + l * HNN, sizeof(float) * size_t(HNN));
+          std::memcpy(shift_.data() + b * C, states[b].shift.data() + l * C, sizeof(float) * size_t(C));
+        }
+        io.state = wkv_.data();
+        io.shift = shift_.data();
+      }
+      if (v6_[size_t(l)]) v6_[size_t(l)]->forward(d, io, rope_);
+      else v7_[size_t(l)]->forward(d, io, rope_);
+      if (states)
+        for (int b = 0; b < B; b++) {
+          std::memcpy(states[b].wkv.data() + l * HNN, wkv_.data() + b * HNN, sizeof(float) * size_t(HNN));
+          std::memcpy(states[b].shift.data() + l * C, shift_.data() + b * C, sizeof(float) * size_t(C));
+        }
+    }
+    add_inplace(x_.data(), y_.data(), M * C);
+    mlp_block_forward(x_.data(), mlp_[size_t(l)], c_, M, mlp_scratch_);
+  }
+  if (states)
+    for (int b = 0; b < B; b++) {
+      states[b].n_past += T;
+      if (states[b].kv) states[b].kv->n_past += T;
+    }
+  head_forward(logits, xn_, x_.data(), norm_, head_, c_, B, T, mode);
+}
+
+}  // namespace radlads
