@@ -79,9 +79,7 @@ def main():
         print(f"window {w}: ppl ours {np.exp(n_o.mean()):.4f} llama.cpp {np.exp(n_r.mean()):.4f} "
               f"top-1 agreement {(top_o == top_r).mean():.4f} max |dlogit| {np.abs(ours - ref).max():.4f}")
     ppl_o, ppl_r = float(np.exp(ours_nll / total)), float(np.exp(ref_nll / total))
-    text_part = os.path.join(tmp, "text.txt")
-    # radlads perplexity over the same tokens: re-tokenizing the detokenized ids is
-    # not guaranteed to give them back, so check the CLI on the whole text's first windows.
+    # The CLI's own perplexity over the same first windows of the same text.
     pj = json.loads(run([a.bin, "perplexity", f32, "--file", a.text, "--ctx", str(a.ctx),
                          "--max-tokens", str(n), "--json"]).strip().splitlines()[-1])
     rel = abs(ppl_o - ppl_r) / ppl_r

@@ -24,16 +24,32 @@ void add_inplace(float* x, const float* y, int64_t n) {
 
 void mlp_block_forward(float* x, const MlpWeights& w, const TeacherConfig& c, int64_t M, MlpScratch& s) {
   const int64_t C = c.n_embd, F = c.n_ff;
+  s.rstd.resize(size_t(M));
   s.xn.resize(size_t(M * C));
   s.y.resize(size_t(M * C));
   s.gate.resize(size_t(M * F));
   s.up.resize(size_t(M * F));
-  rmsnorm_forward(s.xn.data(), nullptr, x, w.post_norm, M, C, float(c.rms_eps));
+  s.act.resize(size_t(M * F));
+  rmsnorm_forward(s.xn.data(), s.rstd.data(), x, w.post_norm, M, C, float(c.rms_eps));
   matmul_forward(s.gate.data(), s.xn.data(), w.gate, nullptr, M, C, F);
   matmul_forward(s.up.data(), s.xn.data(), w.up, nullptr, M, C, F);
-  swiglu_forward(s.gate.data(), s.gate.data(), s.up.data(), M * F);
-  matmul_forward(s.y.data(), s.gate.data(), w.down, nullptr, M, F, C);
+  swiglu_forward(s.act.data(), s.gate.data(), s.up.data(), M * F);
+  matmul_forward(s.y.data(), s.act.data(), w.down, nullptr, M, F, C);
   add_inplace(x, s.y.data(), M * C);
+}
+
+void mlp_block_backward(float* d_x, const MlpGrads& g, const MlpWeights& w, const TeacherConfig& c,
+                        const float* x_in, int64_t M, const MlpScratch& s) {
+  const int64_t C = c.n_embd, F = c.n_ff;
+  std::vector<float> d_act(size_t(M * F)), d_gate(size_t(M * F)), d_up(size_t(M * F)), d_n(size_t(M * C)),
+      d_n2(size_t(M * C));
+  matmul_backward(d_act.data(), g.down, nullptr, d_x, s.act.data(), w.down, M, F, C);
+  swiglu_backward(d_gate.data(), d_up.data(), d_act.data(), s.gate.data(), s.up.data(), M * F);
+  matmul_backward(d_n.data(), g.gate, nullptr, d_gate.data(), s.xn.data(), w.gate, M, C, F);
+  matmul_backward(d_n2.data(), g.up, nullptr, d_up.data(), s.xn.data(), w.up, M, C, F);
+  add_inplace(d_n.data(), d_n2.data(), M * C);
+  rmsnorm_backward(d_n2.data(), g.post_norm, d_n.data(), x_in, w.post_norm, s.rstd.data(), M, C);
+  add_inplace(d_x, d_n2.data(), M * C);
 }
 
 void embed_forward(float* x, const float* table, const int32_t* tokens, int64_t M, int64_t C, int64_t V) {

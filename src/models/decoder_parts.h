@@ -14,12 +14,23 @@ struct MlpWeights {
 };
 MlpWeights mlp_weights(const Model& m, int l);
 
+// The MLP's activations; kept per layer when training (they are its backward cache).
 struct MlpScratch {
-  std::vector<float> xn, gate, up, y;
+  std::vector<float> rstd, xn, gate, up, act, y;
 };
 
 // x (M,C) += down(silu(gate(m)) * up(m)), m = RMSNorm(x) * post_attention_layernorm.
 void mlp_block_forward(float* x, const MlpWeights& w, const TeacherConfig& c, int64_t M, MlpScratch& s);
+
+// Gradients of the MLP's weights (+=), each nullable (frozen).
+struct MlpGrads {
+  float *post_norm = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
+};
+// Backward of mlp_block_forward: d_x (M,C) is the residual's gradient, to which
+// the MLP's input gradient is added. x_in: the block's input (before the add);
+// s: the forward's scratch for that input.
+void mlp_block_backward(float* d_x, const MlpGrads& g, const MlpWeights& w, const TeacherConfig& c,
+                        const float* x_in, int64_t M, const MlpScratch& s);
 
 // x (M,C) = table[tokens]; throws Error for an id outside the vocabulary.
 void embed_forward(float* x, const float* table, const int32_t* tokens, int64_t M, int64_t C, int64_t V);

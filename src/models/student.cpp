@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "models/teacher.h"
 #include "models/weight_names.h"
+#include "ops/matmul.h"
 #include "ops/rmsnorm.h"
 
 namespace radlads {
@@ -49,6 +50,18 @@ StudentState Student::new_state(int n_ctx) const {
 
 void Student::forward(const int32_t* tokens, int B, int T, StudentState* states, float* logits,
                       LogitsMode mode) {
+  run(tokens, B, T, states, logits, mode, false);
+}
+
+void Student::forward_train(const int32_t* tokens, int B, int T, float* logits) {
+  if (o_.num_attention_layers > 0) fail("training hybrid (softmax) student layers is not implemented yet");
+  tokens_.assign(tokens, tokens + int64_t(B) * T);
+  train_B_ = B, train_T_ = T;
+  run(tokens, B, T, nullptr, logits, LogitsMode::All, true);
+}
+
+void Student::run(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode,
+                  bool save) {
   const int L = c_.n_layer;
   std::vector<StudentState> fresh;  // hybrid layers need KV caches even in a window forward
   if (!states && o_.num_attention_layers > 0) {
@@ -74,8 +87,19 @@ void Student::forward(const int32_t* tokens, int B, int T, StudentState* states,
   shift_.resize(size_t(B * C));
   embed_forward(x_.data(), embed_, tokens, M, C, c_.n_vocab);
   std::vector<KVCache*> caches;
+  if (save) acts_.resize(size_t(L));
   for (int l = 0; l < L; l++) {
-    rmsnorm_forward(xn_.data(), nullptr, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
+    LayerActs* act = save ? &acts_[size_t(l)] : nullptr;
+    float* xn = xn_.data();
+    float* rstd = nullptr;
+    if (act) {  // keep the layer's input, its norm and rstd
+      act->x_in.assign(x_.begin(), x_.end());
+      act->xn.resize(size_t(M * C));
+      act->rstd.resize(size_t(M));
+      xn = act->xn.data();
+      rstd = act->rstd.data();
+    }
+    rmsnorm_forward(xn, rstd, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
     if (o_.softmax_layer(l, L)) {
       CHECK(states, "hybrid softmax layers need decode states");
       if (caches.empty())
@@ -85,12 +109,12 @@ void Student::forward(const int32_t* tokens, int B, int T, StudentState* states,
         }
       // attention_block_forward wants a contiguous array of caches: one sequence at a time.
       for (int b = 0; b < B; b++)
-        attention_block_forward(y_.data() + int64_t(b) * T * C, xn_.data() + int64_t(b) * T * C,
+        attention_block_forward(y_.data() + int64_t(b) * T * C, xn + int64_t(b) * T * C,
                                 attn_[size_t(l)], c_, 1, T, pos_.data() + int64_t(b) * T, caches[size_t(b)],
                                 l - (L - o_.num_attention_layers), rope_, attn_scratch_);
     } else {
       TimeMixIO io;
-      io.xn = xn_.data();
+      io.xn = xn;
       io.y = y_.data();
       io.pos = pos_.data();
       io.v_first = v_first_.empty() ? nullptr : v_first_.data();
@@ -111,13 +135,22 @@ void Student::forward(const int32_t* tokens, int B, int T, StudentState* states,
         }
     }
     add_inplace(x_.data(), y_.data(), M * C);
-    mlp_block_forward(x_.data(), mlp_[size_t(l)], c_, M, mlp_scratch_);
+    if (act) act->x_mid.assign(x_.begin(), x_.end());
+    mlp_block_forward(x_.data(), mlp_[size_t(l)], c_, M, act ? act->mlp : mlp_scratch_);
   }
   if (states)
     for (int b = 0; b < B; b++) {
       states[b].n_past += T;
       if (states[b].kv) states[b].kv->n_past += T;
     }
+  if (save) {  // the final norm with its cache, then the head
+    x_final_ = x_;
+    rstd_final_.resize(size_t(M));
+    xn_final_.resize(size_t(M * C));
+    rmsnorm_forward(xn_final_.data(), rstd_final_.data(), x_final_.data(), norm_, M, C, float(c_.rms_eps));
+    matmul_forward(logits, xn_final_.data(), head_, nullptr, M, C, c_.n_vocab);
+    return;
+  }
   head_forward(logits, xn_, x_.data(), norm_, head_, c_, B, T, mode);
 }
 

@@ -36,7 +36,21 @@ class Student {
   // training windows). logits as in Teacher::forward.
   void forward(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode);
 
+  // Training: B windows of T tokens from zero states, every activation kept
+  // for backward(). logits (B*T, V).
+  void forward_train(const int32_t* tokens, int B, int T, float* logits);
+  // Backward of the last forward_train from d_logits (B*T, V): parameter
+  // gradients accumulated into g by HF name (names absent from g are frozen).
+  void backward(const float* d_logits, GradMap* g);
+
  private:
+  // Activations of one layer kept for the backward.
+  struct LayerActs {
+    std::vector<float> x_in, rstd, xn, x_mid;
+    MlpScratch mlp;
+  };
+  void run(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode, bool save);
+
   const Model& m_;
   TeacherConfig c_;
   StudentOptions o_;
@@ -51,6 +65,11 @@ class Student {
   AttentionScratch attn_scratch_;
   MlpScratch mlp_scratch_;
   std::vector<float> x_, xn_, y_, v_first_, wkv_, shift_;
+  // Training caches (forward_train): per layer, and the final norm's.
+  std::vector<LayerActs> acts_;
+  std::vector<float> x_final_, rstd_final_, xn_final_;
+  std::vector<int32_t> tokens_;
+  int train_B_ = 0, train_T_ = 0;
 };
 
 }  // namespace radlads

@@ -107,6 +107,16 @@ StudentOptions student_options_from_json(const json& j, const std::string& path)
   o.use_tokenshift = o.arch == StudentArch::RWKV6 ? flag("use_tokenshift", true) : false;
   o.balance_state = flag("balance_state", true);
   o.groupnorm_att = o.arch == StudentArch::RWKV7 ? flag("groupnorm_att", false) : false;
+  // Ranks come from the tensor shapes (read_student_ranks); the config's values
+  // stand where no tensor carries them (e.g. no value-residual layer in a hybrid).
+  auto rank = [&](const char* k) {
+    return j.contains(k) && j[k].is_number_integer() ? j[k].get<int>() : 0;
+  };
+  o.lora_tokenshift = rank("lora_rank_tokenshift");
+  o.lora_decay = rank("lora_rank_decay");
+  o.lora_iclr = rank("lora_rank_iclr");
+  o.lora_value = rank("lora_rank_value_residual_mix");
+  o.lora_gate = rank("lora_rank_gate");
   if (j.contains("num_attention_layers") && !j["num_attention_layers"].is_null()) {
     if (!j["num_attention_layers"].is_number_integer()) fail("{}: num_attention_layers must be an integer", path);
     o.num_attention_layers = j["num_attention_layers"].get<int>();

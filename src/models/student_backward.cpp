@@ -1,0 +1,48 @@
+// Student backward: the forward's call list in reverse —
+//   head, final norm, then per layer from the top: MLP, time mix, input norm;
+//   finally the embedding. The residual stream's gradient d_x accumulates.
+#include <cstring>
+
+#include "core/error.h"
+#include "models/student.h"
+#include "models/weight_names.h"
+#include "ops/embedding.h"
+#include "ops/matmul.h"
+#include "ops/rmsnorm.h"
+
+namespace radlads {
+
+void Student::backward(const float* d_logits, GradMap* g) {
+  CHECK(!acts_.empty() && train_B_ > 0, "backward() needs a forward_train() first");
+  const int L = c_.n_layer, B = train_B_, T = train_T_;
+  const MixDims d(c_, B, T);
+  const int64_t M = d.M, C = d.C, V = c_.n_vocab;
+  std::vector<float> d_x(size_t(M * C)), d_xn(size_t(M * C)), d_tmp(size_t(M * C));
+  std::vector<float> d_v_first;
+  if (o_.arch == StudentArch::RWKV7) d_v_first.assign(size_t(M * d.A), 0.0f);
+  // Positions of the training windows (each starts at 0).
+  std::vector<int32_t> pos(static_cast<size_t>(M));
+  for (int64_t i = 0; i < M; i++) pos[size_t(i)] = int32_t(i % T);
+
+  matmul_backward(d_xn.data(), grad_ptr(g, "lm_head.weight"), nullptr, d_logits, xn_final_.data(), head_, M, C, V);
+  rmsnorm_backward(d_x.data(), grad_ptr(g, "model.norm.weight"), d_xn.data(), x_final_.data(), norm_,
+                   rstd_final_.data(), M, C);
+  for (int l = L - 1; l >= 0; l--) {
+    const LayerActs& a = acts_[size_t(l)];
+    auto G = [&](const char* pat) { return grad_ptr(g, layer_name(pat, l)); };
+    MlpGrads mg{G("model.layers.{l}.post_attention_layernorm.weight"), G("model.layers.{l}.mlp.gate_proj.weight"),
+                G("model.layers.{l}.mlp.up_proj.weight"), G("model.layers.{l}.mlp.down_proj.weight")};
+    mlp_block_backward(d_x.data(), mg, mlp_[size_t(l)], c_, a.x_mid.data(), M, a.mlp);
+    // The mixer's output was added to the residual: its gradient is d_x itself.
+    if (v6_[size_t(l)])
+      v6_[size_t(l)]->backward(d_xn.data(), d_x.data(), d, pos.data(), rope_, g);
+    else
+      v7_[size_t(l)]->backward(d_xn.data(), d_v_first.data(), d_x.data(), d, pos.data(), v_first_.data(), rope_, g);
+    rmsnorm_backward(d_tmp.data(), G("model.layers.{l}.input_layernorm.weight"), d_xn.data(), a.x_in.data(),
+                     in_norm_[size_t(l)], a.rstd.data(), M, C);
+    add_inplace(d_x.data(), d_tmp.data(), M * C);
+  }
+  if (float* de = grad_ptr(g, "model.embed_tokens.weight")) embedding_backward(de, d_x.data(), tokens_.data(), M, C);
+}
+
+}  // namespace radlads

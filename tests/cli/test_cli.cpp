@@ -1,0 +1,105 @@
+// The radlads binary end to end: the real teacher's facts, and every kind of
+// bad input giving exit status 2 with one line naming the file.
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "models/golden_models.h"
+#include "test_util.h"
+
+namespace radlads {
+using namespace test;
+
+static nlohmann::json last_json_line(const std::string& out) {
+  auto end = out.find_last_not_of('\n');
+  auto start = out.rfind('\n', end);
+  return nlohmann::json::parse(out.substr(start == std::string::npos ? 0 : start + 1, end - start));
+}
+
+TEST(RealModelCli, InspectReportsSmolLM2) {
+  auto r = run_cli("inspect " + teacher_path() + " --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = last_json_line(r.out);
+  EXPECT_EQ(j["arch"], "llama");
+  EXPECT_EQ(j["n_layer"], 30);
+  EXPECT_EQ(j["n_embd"], 576);
+  EXPECT_EQ(j["n_head"], 9);
+  EXPECT_EQ(j["n_head_kv"], 3);
+  EXPECT_EQ(j["n_ff"], 1536);
+  EXPECT_EQ(j["n_vocab"], 49152);
+  // 134.5 M: the parameter count HF reports for SmolLM2-135M (tied head counted once).
+  EXPECT_EQ(j["n_params"], 134515008);
+}
+
+TEST(RealModelCli, PerplexityOnHeldOutTextIsSane) {
+  TempDir tmp;
+  // A fixed English paragraph repeated: the model must find it easy after the first copy.
+  std::string text;
+  for (int i = 0; i < 12; i++)
+    text += "The quick brown fox jumps over the lazy dog. Python is a programming language that lets you "
+            "work quickly and integrate systems more effectively.\n";
+  std::ofstream(tmp.file("t.txt")) << text;
+  auto r = run_cli("perplexity " + teacher_path() + " --file " + tmp.file("t.txt") + " --ctx 64 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = last_json_line(r.out);
+  EXPECT_GT(j["tokens"].get<int>(), 100);
+  EXPECT_GT(j["ppl"].get<double>(), 1.0);
+  // Repeated text at ctx 64 (about two copies per window): 7.0 measured; a broken
+  // forward scores in the thousands (an untrained student: ~1e5).
+  EXPECT_LT(j["ppl"].get<double>(), 10.0);
+}
+
+TEST(RealModelCli, GreedyChatAnswersInEnglish) {
+  auto r = run_cli("generate " + teacher_path() +
+                   " --chat --temp 0 --max-tokens 16 --prompt \"What is the capital of France?\"");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Paris"), std::string::npos) << r.out;
+}
+
+TEST(Cli, BadInputExitsWithStatus2AndOneLine) {
+  TempDir tmp;
+  std::ofstream(tmp.file("junk.gguf")) << "this is not a model";
+  std::ofstream(tmp.file("ids.txt")) << "1 2 banana";
+  std::filesystem::create_directories(tmp.file("emptydir"));
+  std::filesystem::create_directories(tmp.file("badcfg"));
+  std::ofstream(tmp.file("badcfg/config.json")) << "{\"model_type\": ";
+  struct Case {
+    std::string args, needle;
+  };
+  const std::string qwen = golden_model("qwen2");
+  std::vector<Case> cases = {
+      {"inspect " + tmp.file("junk.gguf"), tmp.file("junk.gguf")},
+      {"inspect " + tmp.file("missing.gguf"), tmp.file("missing.gguf")},
+      {"inspect " + tmp.file("emptydir"), tmp.file("emptydir")},
+      {"inspect " + tmp.file("badcfg"), "config.json"},
+      {"score " + qwen + " --ids-file " + tmp.file("ids.txt") + " --logits-out " + tmp.file("o.npy"), "banana"},
+      {"perplexity " + qwen + " --file " + tmp.file("nofile.txt"), tmp.file("nofile.txt")},
+      {"export " + qwen + " --format gguf --dtype q9 --out " + tmp.file("x.gguf"), "dtype"},
+      {"init --teacher " + qwen + " --arch rad-rwkv9 --out " + tmp.file("s"), "arch"},
+      {"inspect", "model"},
+  };
+  for (auto& c : cases) {
+    auto r = run_cli(c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("o.npy")));
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("s")));
+}
+
+TEST(Cli, InitScoreAndExportOnTinyTeacher) {
+  TempDir tmp;
+  const std::string qwen = golden_model("qwen2");
+  for (const char* arch : {"rad-rwkv6", "rad-rwkv7"}) {
+    const std::string out = tmp.file(arch);
+    auto r = run_cli("init --teacher " + qwen + " --arch " + arch + " --out " + out);
+    ASSERT_EQ(r.status, 0) << r.out;
+    r = run_cli("inspect " + out + " --json");
+    ASSERT_EQ(r.status, 0) << r.out;
+    std::ofstream(tmp.file("ids.txt")) << "1 2 3 4 5";
+    r = run_cli("score " + out + " --ids-file " + tmp.file("ids.txt") + " --logits-out " + tmp.file("l.npy"));
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_TRUE(std::filesystem::exists(tmp.file("l.npy")));
+  }
+}
+
+}  // namespace radlads
