@@ -64,10 +64,8 @@ struct PreTokenized {
 class PreTokenizer {
  public:
   // Compiles the regexes; throws Error naming a regex PCRE2 rejects.
+  // Copies share the compiled patterns (PCRE2 code is read-only after JIT).
   explicit PreTokenizer(std::vector<std::string> regexes);
-  ~PreTokenizer();
-  PreTokenizer(PreTokenizer&&) noexcept;
-  PreTokenizer& operator=(PreTokenizer&&) noexcept;
 
   // Thread-safe (each call uses its own match data).
   PreTokenized split(std::string_view text) const;
@@ -78,7 +76,7 @@ class PreTokenizer {
  private:
   struct Compiled;
   std::vector<std::string> regexes_;
-  std::vector<std::unique_ptr<Compiled>> compiled_;
+  std::vector<std::shared_ptr<const Compiled>> compiled_;
   bool need_collapsed_ = false;
   bool need_utf8_ = false;
 };

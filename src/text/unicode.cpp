@@ -53,19 +53,21 @@ const ByteMaps& byte_maps() {
 
 }  // namespace
 
-CpClass cp_class(uint32_t cp) {
-  return cp < kMaxCp ? CpClass(class_table()[cp]) : kCpUndefined;
-}
+CpClass cp_class(uint32_t cp) { return cp < kMaxCp ? CpClass(class_table()[cp]) : kCpUndefined; }
 
 bool cp_is_whitespace(uint32_t cp) {
   // Unicode's White_Space property (PropList.txt), which llama.cpp also uses.
   if (cp <= 0x20) return cp == 0x20 || (cp >= 0x09 && cp <= 0x0D);
   switch (cp) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200A;
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000: return true;
+    default: return cp >= 0x2000 && cp <= 0x200A;
   }
 }
 

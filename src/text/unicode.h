@@ -14,17 +14,17 @@ namespace radlads {
 
 // One class per Unicode major category; a codepoint has exactly one.
 enum CpClass : uint8_t {
-  kCpUndefined = 1,    // Cn (unassigned, noncharacters)
-  kCpNumber = 2,       // \p{N}
-  kCpLetter = 4,       // \p{L}
-  kCpSeparator = 8,    // \p{Z}
-  kCpMark = 16,        // \p{M}
-  kCpPunctuation = 32, // \p{P}
-  kCpSymbol = 64,      // \p{S}
-  kCpControl = 128,    // \p{C} other than Cn
+  kCpUndefined = 1,     // Cn (unassigned, noncharacters)
+  kCpNumber = 2,        // \p{N}
+  kCpLetter = 4,        // \p{L}
+  kCpSeparator = 8,     // \p{Z}
+  kCpMark = 16,         // \p{M}
+  kCpPunctuation = 32,  // \p{P}
+  kCpSymbol = 64,       // \p{S}
+  kCpControl = 128,     // \p{C} other than Cn
 };
 
-CpClass cp_class(uint32_t cp);  // codepoints past U+10FFFF are kCpUndefined
+CpClass cp_class(uint32_t cp);       // codepoints past U+10FFFF are kCpUndefined
 bool cp_is_whitespace(uint32_t cp);  // the White_Space property
 
 // Decodes UTF-8 the way llama.cpp's unicode_cpts_from_utf8 does, so that our
@@ -41,7 +41,7 @@ size_t utf8_len_from_lead(uint8_t lead);  // 1..4 from the top bits, as llama.cp
 // GPT-2's reversible byte <-> codepoint map: printable Latin-1 bytes map to
 // themselves, the other 68 bytes to U+0100.. in byte order.
 uint32_t byte_to_cp(uint8_t b);
-int cp_to_byte(uint32_t cp);  // -1 when cp is not in the map
+int cp_to_byte(uint32_t cp);                              // -1 when cp is not in the map
 std::string bytes_to_byte_level(std::string_view bytes);  // UTF-8 of the mapped codepoints
 
 namespace unicode_detail {
