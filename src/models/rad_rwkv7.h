@@ -33,8 +33,12 @@ class Rwkv7TimeMix {
   const float *wq_, *bq_, *wk_, *bk_, *wv_, *bv_, *wo_;
   int Rw_ = 0, Ra_ = 0, Rv_ = 0, Rg_ = 0;
   // Forward buffers (kept for backward).
-  std::vector<float> r_, k_, v_, wh_, sw_, w_, ah_, a_, gh_, g_, ke_, ve_, kk_, kappa_, kt_, vh_, vs_, vmix_,
+  std::vector<float> x_, r_, k_, v_, wh_, sw_, w_, ah_, a_, gh_, g_, ke_, ve_, kk_, kappa_, kt_, vh_, vs_, vmix_,
       ka_, kb_, p_raw_, pn_, gn_mean_, gn_rstd_, gp_;
+  bool zero_start_ = true;  // the forward began from a zero state: the only case backward handles
+  // Backward scratch (kept to avoid reallocating every step).
+  std::vector<float> d_gp_, d_g_, d_r_, d_w_, d_kt_, d_vm_, d_ka_, d_kb_, d_vs_, d_vh_, d_k_, d_v_, d_wh_, d_ah_,
+      d_gh_, d_tmp_, d_tmp2_;
 };
 
 }  // namespace radlads

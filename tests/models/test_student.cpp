@@ -101,9 +101,12 @@ INSTANTIATE_TEST_SUITE_P(Tiny, StudentVariants, ::testing::ValuesIn(kVariants),
 
 // Whole-student gradients: cross-entropy on random targets over B = 2 windows,
 // every tensor's analytic gradient against a central difference along a random
-// direction. fp32 model: with eps = 1e-2 relative the truncation error is
-// O(eps^2) and the rounding error O(1e-7 / eps) of the loss (~5), so the two
-// sides agree to ~1e-3 relative; 2e-2 leaves room for curvature.
+// direction. The model is fp32, so the difference has two error terms: the
+// truncation O(eps^2) (eps = 3e-3 of the tensor's RMS keeps it under 1 %; 1e-2
+// showed ~2 % on a few layer-0 tensors), and the fp32 rounding of the loss
+// (~5, relative ~1e-7, so ~5e-7 absolute) divided by 2 eps. The bound is 2 % of
+// the value plus that rounding term; a wrong term in a backward moves the
+// result by far more (the lm_head check below shows a 10 % error is caught).
 class StudentGradients : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(StudentGradients, EveryTensorMatchesFiniteDifferences) {
@@ -136,7 +139,7 @@ TEST_P(StudentGradients, EveryTensorMatchesFiniteDifferences) {
     for (auto& x : t.data) scale += double(x) * x;
     scale = std::max(1e-2, std::sqrt(scale / double(t.data.size())));
     for (auto& x : u) x = n(rng);
-    const double eps = 1e-2 * scale;
+    const double eps = 3e-3 * scale;
     const std::vector<float> orig = t.data;
     double analytic = 0;
     for (size_t i = 0; i < u.size(); i++) analytic += double(g[name].data[i]) * u[i];
@@ -147,7 +150,9 @@ TEST_P(StudentGradients, EveryTensorMatchesFiniteDifferences) {
     const double lm = loss_of(m);
     w.data = orig;
     const double numeric = (lp - lm) / (2 * eps);
-    EXPECT_NEAR(analytic, numeric, 2e-2 * std::max(std::abs(numeric), 1e-3)) << name;
+    const double tol = 2e-2 * std::abs(numeric) + 5e-7 / eps;
+    EXPECT_NEAR(analytic, numeric, tol) << name;
+    if (name == "lm_head.weight") EXPECT_GT(std::abs(0.1 * analytic), tol) << "a 10% error must not pass";
     checked++;
   }
   EXPECT_EQ(checked, int(m.weights.size()));

