@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 
@@ -110,6 +111,11 @@ static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval
       tasks.push_back(load_eval_task(c.name, o->data, lo));
       const EvalTask& t = tasks.back();
       fmt::print(stderr, "{}: {} of {} items; {}\n", t.name, t.items.size(), t.n_available, t.setup);
+    }
+    if (!o->dump.empty()) {
+      // Fail now rather than after the whole evaluation.
+      auto dir = std::filesystem::path(o->dump).parent_path();
+      if (!dir.empty() && !std::filesystem::is_directory(dir)) fail("{}: no such folder for --dump-requests", dir.string());
     }
     fmt::print(stderr, "{} threads\nmodel {}\n", omp_get_max_threads(), o->model);
     ModelResults model = evaluate_model(o->model, tasks, !o->dump.empty());

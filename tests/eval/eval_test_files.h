@@ -19,7 +19,9 @@ inline void write_gzip(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   gzFile f = gzopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr) << path;
-  if (!text.empty()) ASSERT_EQ(gzwrite(f, text.data(), unsigned(text.size())), int(text.size()));
+  if (!text.empty()) {
+    ASSERT_EQ(gzwrite(f, text.data(), unsigned(text.size())), int(text.size()));
+  }
   ASSERT_EQ(gzclose(f), Z_OK);
 }
 

@@ -69,10 +69,14 @@ TEST(EvalCli, TinyDataWithTheRealTeacher) {
   EXPECT_EQ(j["tasks"][0]["n"], 1);  // lambada:1 limits that task alone
   EXPECT_EQ(j["settings"]["limit"]["lambada"], 1);
   for (const auto& t : j["tasks"]) {
-    if (t["task"] != "lambada") EXPECT_EQ(t["n"], 2) << t;
+    if (t["task"] != "lambada") {
+      EXPECT_EQ(t["n"], 2) << t;
+    }
     // The same model twice: the same numbers (the scoring is deterministic).
     for (const char* k : {"acc", "acc_norm", "ppl", "tokens"})
-      if (t["model"].contains(k)) EXPECT_EQ(t["model"][k], t["teacher"][k]) << k << " " << t;
+      if (t["model"].contains(k)) {
+        EXPECT_EQ(t["model"][k], t["teacher"][k]) << k << " " << t;
+      }
   }
   EXPECT_EQ(j["tasks"][0]["ratio"]["ppl"], 1.0);
   EXPECT_EQ(j["tasks"][1]["chance"], 0.25);
