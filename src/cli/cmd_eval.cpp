@@ -18,68 +18,12 @@
 #include "core/file_io.h"
 #include "eval/eval_report.h"
 #include "eval/run_task.h"
+#include "eval/eval_suite.h"
 #include "eval/task_registry.h"
 #include "text/tokenizer.h"
 
 namespace radlads::cli {
 
-namespace {
-
-std::string default_data_dir() {
-  const char* c = std::getenv("RADLADS_CACHE");
-  if (c && *c) return std::string(c) + "/eval";
-  const char* h = std::getenv("HOME");
-  return std::string(h ? h : "/root") + "/.cache/radlads/eval";
-}
-
-struct TaskChoice {
-  std::string name;
-  int64_t limit = -1;  // -1: the global --limit
-};
-
-// "lambada,hellaswag:500,mmlu:5": a task may carry its own limit.
-std::vector<TaskChoice> parse_tasks(const std::string& s) {
-  std::vector<TaskChoice> out;
-  std::stringstream ss(s);
-  std::string t;
-  while (std::getline(ss, t, ',')) {
-    if (t.empty()) continue;
-    TaskChoice c;
-    size_t colon = t.find(':');
-    c.name = t.substr(0, colon);
-    if (colon != std::string::npos) {
-      const std::string n = t.substr(colon + 1);
-      char* end = nullptr;
-      long long v = std::strtoll(n.c_str(), &end, 10);
-      if (n.empty() || *end != '\0' || v < 0) fail("--tasks: '{}' needs a limit >= 0 after the colon", t);
-      c.limit = v;
-    }
-    out.push_back(c);
-  }
-  if (out.empty()) fail("--tasks is empty");
-  return out;
-}
-
-ModelResults evaluate_model(const std::string& path, const std::vector<EvalTask>& tasks, bool keep_tokens) {
-  auto t0 = std::chrono::steady_clock::now();
-  auto lm = open_language_model(path);
-  Tokenizer tok(lm->model().tokenizer);
-  ModelResults r;
-  r.path = path;
-  for (const EvalTask& task : tasks) {
-    TaskRun run = run_task(*lm, tok, task, keep_tokens, [&](size_t done, size_t total) {
-      fmt::print(stderr, "\r  {}: {}/{}", task.name, done, total);
-      if (done == total) fmt::print(stderr, "\n");
-    });
-    fmt::print(stderr, "  {}: {:.1f} s, {:.0f} tokens/s\n", task.name, run.seconds,
-               double(run.tokens_fed) / std::max(run.seconds, 1e-9));
-    r.runs.push_back(std::move(run));
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
-}
-
-}  // namespace
 
 static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval-harness setups)", [](CLI::App& app) {
   struct Opts {
@@ -100,18 +44,9 @@ static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval
   app.add_flag("--json", o->json, "Print one JSON object as the last line");
   return [o]() {
     auto t0 = std::chrono::steady_clock::now();
-    if (o->data.empty()) o->data = default_data_dir();
-    std::vector<EvalTask> tasks;
+    if (o->data.empty()) o->data = default_eval_data_dir();
     nlohmann::json limits = nlohmann::json::object();
-    for (const TaskChoice& c : parse_tasks(o->tasks)) {
-      TaskLoadOptions lo;
-      lo.limit = c.limit >= 0 ? c.limit : o->limit;
-      lo.mmlu_shots = o->mmlu_shots;
-      limits[c.name] = lo.limit;
-      tasks.push_back(load_eval_task(c.name, o->data, lo));
-      const EvalTask& t = tasks.back();
-      fmt::print(stderr, "{}: {} of {} items; {}\n", t.name, t.items.size(), t.n_available, t.setup);
-    }
+    std::vector<EvalTask> tasks = load_eval_tasks(o->tasks, o->data, o->limit, o->mmlu_shots, &limits);
     if (!o->dump.empty()) {
       // Fail now rather than after the whole evaluation.
       auto dir = std::filesystem::path(o->dump).parent_path();

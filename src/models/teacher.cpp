@@ -55,6 +55,7 @@ void Teacher::forward(const int32_t* tokens, int B, int T, KVCache* caches, floa
     rmsnorm_forward(xn_.data(), nullptr, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
     attention_block_forward(y_.data(), xn_.data(), attn_[size_t(l)], c_, B, T, pos_.data(), caches, l, rope_,
                             attn_scratch_);
+    if (layer_hook) layer_hook(l, xn_.data(), y_.data());
     add_inplace(x_.data(), y_.data(), M * C);
     mlp_block_forward(x_.data(), mlp_[size_t(l)], c_, M, mlp_scratch_);
   }

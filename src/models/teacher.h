@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/attention_block.h"
@@ -25,6 +26,11 @@ class Teacher {
   // at positions caches[b].n_past onwards (each cache needs room for T more).
   // logits: (B,T,V) for All, (B,V) for Last, untouched for None.
   void forward(const int32_t* tokens, int B, int T, KVCache* caches, float* logits, Logits mode);
+
+  // Called in every layer with the attention block's normed input xn (M,C)
+  // and its output y (M,C) after o_proj: step 1 (alignment) trains each
+  // student time mix on exactly these. Empty: not called.
+  std::function<void(int layer, const float* xn, const float* y)> layer_hook;
 
   // Residual stream (B*T, C) after the last forward, before the final norm.
   const std::vector<float>& residual() const { return x_; }

@@ -1,0 +1,106 @@
+// Training throughput of RADLADS steps 1 and 2 on a real teacher: tokens/s of
+// whole optimiser steps (forwards, backwards, AdamW) at T = 512, the model
+// FLOPs they represent, and that as a fraction of the machine's sgemm GFLOP/s
+// measured in the same run (the ceiling). Also a per-phase breakdown of one
+// step-2 micro-batch (teacher forward, student forward, loss, backward).
+// usage: bench_train MODEL [--arch rad-rwkv6|rad-rwkv7] [--threads N] [--steps S] [--T 512]
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/sysinfo.h"
+#include "models/student_weights.h"
+#include "train/adamw.h"
+#include "train/objective.h"
+#include "train/param_set.h"
+
+using namespace radlads;
+
+// Matmul weights a token meets (2 FLOPs each per forward): the attention
+// projections, the MLP and (when with_head) the vocabulary head.
+static double attn_weights(const TeacherConfig& c) {
+  const double C = c.n_embd, A = double(c.n_head) * c.head_dim, KD = double(c.n_head_kv) * c.head_dim;
+  return C * A + 2 * C * KD + A * C;
+}
+static double mlp_weights(const TeacherConfig& c) { return 3.0 * c.n_embd * c.n_ff; }
+// Attention's T² part per token (QKᵀ and PV, causal half), per layer.
+static double softmax_flops_per_token(const TeacherConfig& c, int T) {
+  return 2.0 * 2.0 * c.n_head * c.head_dim * (T + 1) / 2.0;
+}
+// LoRA weights of a student time mix (reads the tensors: ranks vary).
+static double lora_weights(const Model& s) {
+  double n = 0;
+  for (auto& [name, t] : s.weights)
+    if (name.rfind("model.layers.0.self_attn.", 0) == 0 && t.shape.size() == 2 &&
+        name.find("_proj") == std::string::npos)
+      n += double(t.numel());
+  return n;
+}
+// WKV per token per layer: state update and readout, ~6·H·N² FLOPs (v7 DPLR; v6 ~4).
+static double wkv_flops(const TeacherConfig& c) { return 6.0 * c.n_head * double(c.head_dim) * c.head_dim; }
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MODEL [--arch rad-rwkv6|rad-rwkv7] [--threads N] [--steps S] [--T 512]\n", argv[0]);
+    return 2;
+  }
+  std::string arch = "rad-rwkv7";
+  int steps = 2, T = 512;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--threads")) omp_set_num_threads(std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--arch")) arch = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--T")) T = std::atoi(argv[i + 1]);
+  }
+  try {
+    const double sgemm = measure_sgemm_gflops();
+    Model teacher = load_model(argv[1]);
+    const TeacherConfig& c = teacher.cfg;
+    Model student = init_student(teacher, StudentOptions::defaults(student_arch_from_name(arch), c), 1);
+    fmt::print("threads {}  sgemm ceiling {:.1f} GFLOP/s  teacher {}  student {} ({:.1f} M params)  T {}\n",
+               omp_get_max_threads(), sgemm, argv[1], arch, student.n_params() / 1e6, T);
+    std::vector<int32_t> win(size_t(T + 1));
+    for (int i = 0; i <= T; i++) win[size_t(i)] = int32_t((uint64_t(i) * 7919 + 13) % uint64_t(c.n_vocab));
+
+    const double L = c.n_layer, head = double(c.n_embd) * c.n_vocab;
+    const double teacher_body = L * (2 * (attn_weights(c) + mlp_weights(c)) + softmax_flops_per_token(c, T));
+    const double mix_fwd = 2 * (attn_weights(c) + lora_weights(student)) + wkv_flops(c);
+    // Step 1: teacher forward without head; each time mix forward + backward (≈ 3× forward).
+    const double step1_flops = teacher_body + L * 3 * mix_fwd;
+    // Step 2: teacher forward with head; student forward + backward of everything.
+    const double step2_flops = teacher_body + 2 * head + 3 * (L * (mix_fwd + 2 * mlp_weights(c)) + 2 * head);
+
+    for (int which = 0; which < 2; which++) {
+      const bool align = which == 0;
+      ParamSet p(student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
+      AdamW opt(p, AdamWConfig{});
+      auto obj = align ? make_align_objective(teacher, student) : make_distill_objective(&teacher, student, 1, 0);
+      const float scale = float(1.0 / double(obj->rows_per_window(T)));
+      double best = 1e30;
+      for (int s = 0; s < steps + 1; s++) {  // the first step warms up allocations
+        const double t0 = now_seconds();
+        p.zero_grad();
+        obj->accumulate(win.data(), 1, T, scale, &p.grads);
+        p.grad_norm();
+        opt.step(p, 1e-5);
+        const double dt = now_seconds() - t0;
+        if (s > 0) best = std::min(best, dt);
+      }
+      const double flops = (align ? step1_flops : step2_flops) * T;
+      const double gf = flops / best / 1e9;
+      fmt::print("step {} ({:7s})  {:8.1f} tokens/s  {:6.1f} GFLOP/s model FLOPs  {:5.1f}% of sgemm  ({:.2f} s/step of {} tokens, {:.2f} GFLOP/token)\n",
+                 which + 1, align ? "align" : "distill", T / best, gf, 100 * gf / sgemm, best, T,
+                 flops / T / 1e9);
+    }
+    fmt::print("peak RSS {:.0f} MB\n", peak_rss_bytes() / 1e6);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

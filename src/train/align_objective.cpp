@@ -1,0 +1,114 @@
+// Step 1, attention hidden-state alignment (DESIGN.md "The protocol"). The
+// teacher runs its own forward; a hook sees every layer's normed input and
+// attention output, runs the student's time mix on the same input and keeps
+// the loss gradient. The backward then goes down the layers in reverse, so
+// that RAD-RWKV7's value residual (layer 0's v feeds every later layer)
+// receives the gradients of all the layers that read it.
+#include <vector>
+
+#include "core/error.h"
+#include "models/rad_rwkv6.h"
+#include "models/rad_rwkv7.h"
+#include "models/teacher.h"
+#include "ops/losses.h"
+#include "train/objective.h"
+
+namespace radlads {
+
+namespace {
+
+class AlignObjective : public Objective {
+ public:
+  AlignObjective(const Model& teacher, const Model& student)
+      : teacher_(teacher), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta) {
+    CHECK(o_.is_student(), "{} is not a student", student.path);
+    const int L = c_.n_layer;
+    v6_.resize(size_t(L));
+    v7_.resize(size_t(L));
+    for (int l = 0; l < L; l++) {
+      if (o_.softmax_layer(l, L)) continue;  // hybrid layers keep the teacher's attention: nothing to align
+      n_aligned_++;
+      if (o_.arch == StudentArch::RWKV6) v6_[size_t(l)] = std::make_unique<Rwkv6TimeMix>(student, l);
+      else v7_[size_t(l)] = std::make_unique<Rwkv7TimeMix>(student, l);
+    }
+    CHECK(n_aligned_ > 0, "{}: every layer is softmax attention; nothing to align", student.path);
+  }
+
+  int64_t rows_per_window(int T) const override { return int64_t(T) * n_aligned_; }
+
+  ObjectiveLoss accumulate(const int32_t* windows, int B, int T, float grad_scale, GradMap* g) override {
+    const int L = c_.n_layer;
+    const MixDims d(c_, B, T);
+    const int64_t M = d.M, C = d.C;
+    tokens_.resize(size_t(M));
+    pos_.resize(size_t(M));
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) {
+        tokens_[size_t(b) * T + t] = windows[int64_t(b) * (T + 1) + t];
+        pos_[size_t(b) * T + t] = t;
+      }
+    rope_.ensure(T);
+    if (int(caches_.size()) != B || caches_[0].n_ctx < T) {
+      caches_.clear();
+      for (int b = 0; b < B; b++) caches_.emplace_back(c_, T);
+    }
+    for (auto& kc : caches_) kc.n_past = 0;
+    ys_.resize(size_t(M * C));
+    d_y_.resize(size_t(L));
+    if (o_.arch == StudentArch::RWKV7) v_first_.assign(size_t(M * d.A), 0.0f);
+
+    ObjectiveLoss out;
+    out.layer_sum.assign(size_t(L), 0.0);
+    out.rows = M * n_aligned_;
+    teacher_.layer_hook = [&](int l, const float* xn, const float* y_teacher) {
+      if (!v6_[size_t(l)] && !v7_[size_t(l)]) return;
+      TimeMixIO io;
+      io.xn = xn;
+      io.y = ys_.data();
+      io.pos = pos_.data();
+      io.v_first = v_first_.empty() ? nullptr : v_first_.data();
+      if (v6_[size_t(l)]) v6_[size_t(l)]->forward(d, io, rope_);
+      else v7_[size_t(l)]->forward(d, io, rope_);
+      d_y_[size_t(l)].resize(size_t(M * C));
+      const double s = align_l2_forward_backward(d_y_[size_t(l)].data(), ys_.data(), y_teacher, M, C, grad_scale);
+      out.layer_sum[size_t(l)] = s;
+      out.sum += s;
+    };
+    teacher_.forward(tokens_.data(), B, T, caches_.data(), nullptr, LogitsMode::None);
+    teacher_.layer_hook = nullptr;
+
+    // Backward, top layer first; d_xn is not needed (the teacher is frozen)
+    // but the mixers compute it on the way to their parameter gradients.
+    d_xn_.resize(size_t(M * C));
+    if (o_.arch == StudentArch::RWKV7) d_v_first_.assign(size_t(M * d.A), 0.0f);
+    for (int l = L - 1; l >= 0; l--) {
+      if (v6_[size_t(l)])
+        v6_[size_t(l)]->backward(d_xn_.data(), d_y_[size_t(l)].data(), d, pos_.data(), rope_, g);
+      else if (v7_[size_t(l)])
+        v7_[size_t(l)]->backward(d_xn_.data(), d_v_first_.data(), d_y_[size_t(l)].data(), d, pos_.data(),
+                                 v_first_.data(), rope_, g);
+    }
+    return out;
+  }
+
+ private:
+  Teacher teacher_;
+  TeacherConfig c_;
+  StudentOptions o_;
+  RopeTable rope_;
+  int n_aligned_ = 0;
+  std::vector<std::unique_ptr<Rwkv6TimeMix>> v6_;
+  std::vector<std::unique_ptr<Rwkv7TimeMix>> v7_;
+  std::vector<KVCache> caches_;
+  std::vector<int32_t> tokens_, pos_;
+  std::vector<float> ys_, v_first_, d_v_first_, d_xn_;
+  std::vector<std::vector<float>> d_y_;
+};
+
+}  // namespace
+
+std::unique_ptr<Objective> make_align_objective(const Model& teacher, const Model& student) {
+  return std::make_unique<AlignObjective>(teacher, student);
+}
+
+}  // namespace radlads

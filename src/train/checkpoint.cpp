@@ -1,0 +1,152 @@
+#include "train/checkpoint.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "core/error.h"
+#include "core/file_io.h"
+#include "export/hf_folder.h"
+#include "io/safetensors.h"
+
+namespace radlads {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+uint32_t file_crc32(const std::string& path) {
+  MappedFile f(path);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  auto b = f.bytes();
+  // zlib's length is a uInt: feed it in pieces.
+  for (size_t off = 0; off < b.size(); off += (1u << 30))
+    crc = crc32(crc, b.data() + off, uInt(std::min<size_t>(b.size() - off, 1u << 30)));
+  return uint32_t(crc);
+}
+
+void fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  write_file_atomic(path, [&](std::FILE* f) { write_bytes(f, text.data(), text.size(), path); });
+}
+
+const char* kCheckedFiles[] = {"model/model.safetensors", "model/config.json", "optimizer.safetensors"};
+
+}  // namespace
+
+std::string save_checkpoint(const std::string& ckpt_dir, const Model& student, const ParamSet& params,
+                            const AdamW& opt, const TrainState& st, int keep) {
+  std::error_code ec;
+  fs::create_directories(ckpt_dir, ec);
+  const std::string name = fmt::format("{}-{:06d}", st.phase, st.step);
+  const std::string final_dir = (fs::path(ckpt_dir) / name).string();
+  const std::string tmp = final_dir + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp, ec);
+  if (!fs::create_directories(tmp, ec)) fail("{}: cannot create: {}", tmp, ec.message());
+  try {
+    save_model_hf(student, (fs::path(tmp) / "model").string());
+    std::vector<std::pair<std::string, const Tensor*>> ts;
+    for (size_t i = 0; i < params.names.size(); i++) {
+      ts.push_back({"m." + params.names[i], &opt.m[i]});
+      ts.push_back({"v." + params.names[i], &opt.v[i]});
+    }
+    write_safetensors((fs::path(tmp) / "optimizer.safetensors").string(), ts, StDtype::F32);
+    json s = {{"phase", st.phase}, {"step", st.step},   {"total_steps", st.total_steps},
+              {"tokens", st.tokens}, {"adam_t", opt.t}, {"config", st.config}};
+    json crc = json::object();
+    for (const char* f : kCheckedFiles) crc[f] = file_crc32((fs::path(tmp) / f).string());
+    s["crc32"] = crc;
+    write_text_atomic((fs::path(tmp) / "state.json").string(), s.dump(2) + "\n");
+    fsync_dir((fs::path(tmp) / "model").string());
+    fsync_dir(tmp);
+    fs::remove_all(final_dir, ec);  // a stale one from a run killed after its rename
+    fs::rename(tmp, final_dir);
+    fsync_dir(ckpt_dir);
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  write_text_atomic((fs::path(ckpt_dir) / "latest").string(), name + "\n");
+  fsync_dir(ckpt_dir);
+  // Keep the newest `keep` checkpoints (by modification order of their names' steps is not
+  // monotone across phases, so use the order they were written: directory mtime).
+  std::vector<fs::directory_entry> all;
+  for (auto& e : fs::directory_iterator(ckpt_dir, ec))
+    if (e.is_directory() && e.path().filename().string().find(".tmp.") == std::string::npos) all.push_back(e);
+  std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.last_write_time() > b.last_write_time(); });
+  for (size_t i = 0; i < all.size(); i++)
+    if (i >= size_t(keep) && all[i].path().filename() != name) fs::remove_all(all[i].path(), ec);
+  return final_dir;
+}
+
+std::optional<std::string> latest_checkpoint(const std::string& ckpt_dir) {
+  const std::string p = (fs::path(ckpt_dir) / "latest").string();
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return std::nullopt;
+  std::string name = read_text_file(p);
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  if (name.empty() || name.find('/') != std::string::npos) fail("{}: corrupt (no checkpoint name)", p);
+  const std::string dir = (fs::path(ckpt_dir) / name).string();
+  if (!fs::is_directory(dir, ec)) fail("{}: names {}, which does not exist", p, dir);
+  return dir;
+}
+
+TrainState read_checkpoint_state(const std::string& ckpt) {
+  const std::string p = (fs::path(ckpt) / "state.json").string();
+  json s;
+  try {
+    s = json::parse(read_text_file(p));
+  } catch (const json::exception& e) {
+    fail("{}: corrupt checkpoint state: {}", p, e.what());
+  }
+  TrainState st;
+  try {
+    st.phase = s.at("phase").get<std::string>();
+    st.step = s.at("step").get<int64_t>();
+    st.total_steps = s.at("total_steps").get<int64_t>();
+    st.tokens = s.at("tokens").get<int64_t>();
+    st.config = s.at("config");
+    for (const char* f : kCheckedFiles) {
+      const std::string fp = (fs::path(ckpt) / f).string();
+      std::error_code ec;
+      if (!fs::exists(fp, ec)) fail("{}: missing from the checkpoint", fp);
+      const uint32_t want = s.at("crc32").at(f).get<uint32_t>(), got = file_crc32(fp);
+      if (want != got) fail("{}: checksum mismatch (CRC-32 {:08x}, expected {:08x}): the checkpoint is corrupt", fp, got, want);
+    }
+  } catch (const json::exception& e) {
+    fail("{}: corrupt checkpoint state: {}", p, e.what());
+  }
+  return st;
+}
+
+void load_optimizer_state(const std::string& ckpt, const ParamSet& params, AdamW& opt) {
+  const std::string p = (fs::path(ckpt) / "optimizer.safetensors").string();
+  SafetensorsFile f(p);
+  for (size_t i = 0; i < params.names.size(); i++) {
+    for (int which = 0; which < 2; which++) {
+      const std::string n = (which ? "v." : "m.") + params.names[i];
+      const StTensorInfo* t = f.find(n);
+      if (!t) fail("{}: no tensor {} (the checkpoint trains other tensors)", p, n);
+      Tensor x = f.load_f32(*t);
+      Tensor& dst = which ? opt.v[i] : opt.m[i];
+      if (x.shape != dst.shape) fail("{}: tensor {} has the wrong shape", p, n);
+      dst = std::move(x);
+    }
+  }
+  const json s = json::parse(read_text_file((fs::path(ckpt) / "state.json").string()));
+  opt.t = s.at("adam_t").get<int64_t>();
+}
+
+}  // namespace radlads

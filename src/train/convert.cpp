@@ -1,0 +1,209 @@
+#include "train/convert.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <cmath>
+#include <filesystem>
+#include <optional>
+
+#include "core/error.h"
+#include "core/file_io.h"
+#include "core/sysinfo.h"
+#include "data/binidx.h"
+#include "data/windows.h"
+#include "eval/eval_suite.h"
+#include "export/hf_folder.h"
+#include "models/student_weights.h"
+#include "train/checkpoint.h"
+#include "train/heldout_eval.h"
+#include "train/metrics_log.h"
+#include "train/objective.h"
+#include "train/progress.h"
+#include "train/trainer.h"
+
+namespace radlads {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string join(const std::string& a, const std::string& b) { return (fs::path(a) / b).string(); }
+
+void write_json_atomic(const std::string& path, const json& j) {
+  const std::string s = j.dump(2) + "\n";
+  write_file_atomic(path, [&](std::FILE* f) { write_bytes(f, s.data(), s.size(), path); });
+}
+
+json eval_record(const std::string& of, const HeldoutScores& s) {
+  return {{"phase", "eval"},       {"of", of},
+          {"heldout_tokens", s.tokens}, {"heldout_kl", s.kl},
+          {"heldout_ppl", s.student_ppl()}, {"teacher_ppl", s.teacher_ppl()},
+          {"time_s", s.seconds}};
+}
+
+void print_eval(const std::string& of, const HeldoutScores& s) {
+  fmt::print(stderr, "held-out after {}: student ppl {:.3f}, teacher ppl {:.3f}, KL {:.4f} ({} tokens, {:.1f} s)\n", of,
+             s.student_ppl(), s.teacher_ppl(), s.kl, s.tokens, s.seconds);
+}
+
+std::vector<std::vector<int32_t>> heldout_windows(const RunConfig& c) {
+  TokenDataset d = TokenDataset::open(join(c.data, "heldout"));
+  HeldoutWindows hw(d, c.heldout_len, c.heldout_windows);
+  std::vector<std::vector<int32_t>> out;
+  for (int64_t i = 0; i < hw.n_windows(); i++) {
+    std::vector<int32_t> w(size_t(c.heldout_len));
+    hw.window(i, w.data());
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+// Step 0, or the student a single-step command starts from.
+Model initial_student(const RunConfig& c, const Model& teacher) {
+  if (!c.student.empty()) return load_model(c.student);
+  StudentOptions o = student_options_from_json(c.student_options, c.out + "/config.json");
+  o.arch = student_arch_from_name(c.arch);
+  return init_student(teacher, o, c.seed);
+}
+
+void check_compatible(const Model& teacher, const Model& student) {
+  if (teacher.cfg.n_vocab != student.cfg.n_vocab || teacher.cfg.n_embd != student.cfg.n_embd ||
+      teacher.cfg.n_layer != student.cfg.n_layer)
+    fail("{}: this student was not made from the teacher {} (sizes differ)", student.path, teacher.path);
+}
+
+int phase_index(const RunConfig& c, const std::string& name) {
+  for (size_t i = 0; i < c.phases.size(); i++)
+    if (c.phases[i].name == name) return int(i);
+  fail("checkpoint names an unknown phase '{}'", name);
+}
+
+std::string results_table(const std::vector<json>& evals) {
+  std::string s = "| model | held-out ppl | KL(teacher‖student) |\n|---|---|---|\n";
+  if (!evals.empty()) s += fmt::format("| teacher | {:.3f} | 0 |\n", evals.front().at("teacher_ppl").get<double>());
+  for (const json& e : evals)
+    s += fmt::format("| student after {} | {:.3f} | {:.4f} |\n", e.at("of").get<std::string>(),
+                     e.at("heldout_ppl").get<double>(), e.at("heldout_kl").get<double>());
+  return s;
+}
+
+}  // namespace
+
+json run_convert(RunConfig cfg, bool resume) {
+  const std::string out = cfg.out, ckdir = join(out, "checkpoints"), log_path = join(out, "metrics.jsonl");
+  std::error_code ec;
+  std::optional<TrainState> ck;
+  std::string ck_dir;
+  if (resume) {
+    auto latest = latest_checkpoint(ckdir);
+    if (!latest) fail("{}: nothing to resume (no checkpoint yet); run without --resume", ckdir);
+    ck_dir = *latest;
+    ck = read_checkpoint_state(ck_dir);
+    cfg = run_config_from_json(ck->config);
+    cfg.out = out;
+  } else {
+    if (fs::exists(out, ec) && !fs::is_empty(out, ec))
+      fail("{}: already exists; pass --resume to continue it, or choose a new folder", out);
+    fs::create_directories(out, ec);
+    if (ec) fail("{}: cannot create: {}", out, ec.message());
+  }
+  const json cfg_json = to_json(cfg);
+  fmt::print(stderr, "radlads convert, {} threads, resolved config:\n{}\n", omp_get_max_threads(), cfg_json.dump(2));
+  if (!resume) write_json_atomic(join(out, "config.json"), cfg_json);
+
+  Model teacher = load_model(cfg.teacher);
+  Model student = resume ? load_model(join(ck_dir, "model")) : initial_student(cfg, teacher);
+  check_compatible(teacher, student);
+  TokenDataset train = TokenDataset::open(join(cfg.data, "train"));
+  if (train.n_tokens() > 0 && teacher.cfg.n_vocab > 0) {
+    // Ids beyond the vocabulary would index past the embedding: catch a data
+    // folder prepared with another tokenizer before any training.
+    std::vector<int32_t> probe(size_t(std::min<int64_t>(train.n_tokens(), 1 << 16)));
+    train.read(0, int64_t(probe.size()), probe.data());
+    for (int32_t t : probe)
+      if (t < 0 || t >= teacher.cfg.n_vocab)
+        fail("{}: token id {} is outside the teacher's vocabulary ({}); prepare the data with its tokenizer",
+             join(cfg.data, "train.bin"), t, teacher.cfg.n_vocab);
+  }
+  HeldoutEvaluator heldout(teacher, heldout_windows(cfg));
+
+  if (resume) truncate_after_step(log_path, ck->phase, ck->step);
+  MetricsLog log(log_path, resume);
+  auto has_eval = [&](const std::string& of) {
+    for (const json& r : read_metrics(log_path))
+      if (r.value("phase", "") == "eval" && r.value("of", "") == of) return true;
+    return false;
+  };
+  auto evaluate = [&](const std::string& of) {
+    HeldoutScores s = heldout.score(student);
+    print_eval(of, s);
+    log.append(eval_record(of, s));
+    log.sync();
+  };
+  if (!resume) evaluate(cfg.student.empty() ? "init" : "start");
+
+  const int first = resume ? phase_index(cfg, ck->phase) : 0;
+  for (int pi = first; pi < int(cfg.phases.size()); pi++) {
+    const PhaseConfig& pc = cfg.phases[size_t(pi)];
+    if (pc.steps() == 0) continue;
+    const int64_t start = (resume && pi == first) ? ck->step : 0;
+    if (start < pc.steps()) {
+      const bool align = pc.name == "align";
+      ParamSet params(student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
+      AdamW opt(params, AdamWConfig{});
+      if (start > 0) load_optimizer_state(ck_dir, params, opt);
+      std::unique_ptr<Objective> obj = align ? make_align_objective(teacher, student)
+                                             : make_distill_objective(&teacher, student, pc.kl_weight, pc.ce_weight);
+      WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
+      fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M)\n", pc.name,
+                 pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6);
+      ProgressOptions popt;
+      popt.start_step = start;
+      popt.start_tokens = start * pc.tokens_per_step();
+      ProgressBar bar(pc.name, pc.steps(), pc.steps() * pc.tokens_per_step(), popt);
+      const double t_phase = now_seconds();
+      train_phase(pc, *obj, params, opt, sampler, start, [&](const StepReport& r) {
+        json rec = {{"phase", pc.name}, {"step", r.step},     {"tokens", r.tokens},
+                    {"loss", r.loss},   {"lr", r.lr},         {"grad_norm", r.grad_norm},
+                    {"tok_s", double(pc.tokens_per_step()) / std::max(r.seconds, 1e-9)},
+                    {"time_s", now_seconds() - t_phase}};
+        if (align) rec["layer_loss"] = r.layer_loss;
+        log.append(rec);
+        bar.update(r.step, r.tokens, r.loss, fmt::format("lr {:.2e} |g| {:.3f}", r.lr, r.grad_norm));
+        const bool last = r.step == pc.steps();
+        if (last || (cfg.checkpoint_every > 0 && r.step % cfg.checkpoint_every == 0)) {
+          log.sync();
+          TrainState st{pc.name, r.step, pc.steps(), r.tokens, cfg_json};
+          save_checkpoint(ckdir, student, params, opt, st);
+        }
+      });
+      bar.finish();
+    }
+    if (!has_eval(pc.name)) evaluate(pc.name);
+  }
+
+  // The final student, replacing one a finished-then-resumed run wrote.
+  const std::string final_dir = join(out, "student");
+  fs::remove_all(final_dir, ec);
+  save_model_hf(student, final_dir);
+  fmt::print(stderr, "wrote {}\n", final_dir);
+
+  std::vector<json> evals;
+  for (const json& r : read_metrics(log_path))
+    if (r.value("phase", "") == "eval") evals.push_back(r);
+  json results = {{"student", final_dir}, {"teacher", cfg.teacher}, {"heldout", evals}};
+  fmt::print("\n{}", results_table(evals));
+  if (!cfg.eval_tasks.empty()) {
+    std::vector<EvalTask> tasks = load_eval_tasks(cfg.eval_tasks, default_eval_data_dir(), cfg.eval_limit, 0);
+    ModelResults s = evaluate_model(final_dir, tasks, false);
+    ModelResults t = evaluate_model(cfg.teacher, tasks, false);
+    fmt::print("\n{}", eval_markdown(tasks, s, &t));
+    results["benchmarks"] = eval_json(tasks, s, &t, {{"limit", cfg.eval_limit}});
+  }
+  write_json_atomic(join(out, "results.json"), results);
+  return results;
+}
+
+}  // namespace radlads

@@ -1,0 +1,43 @@
+// What one training step optimises, on one micro-batch: B windows of T+1
+// tokens (inputs are the first T, targets the last T). The objective runs the
+// forward, returns the loss SUM over its rows and accumulates (+=) into the
+// gradients grad_scale times the gradient of that sum, so the trainer can
+// accumulate micro-batches into one global batch (grad_scale = 1/rows of the
+// global batch).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/model.h"
+#include "models/time_mix.h"
+
+namespace radlads {
+
+struct ObjectiveLoss {
+  double sum = 0;                  // loss summed over rows (tokens, or tokens·layers for alignment)
+  int64_t rows = 0;                // what sum is a sum over
+  std::vector<double> layer_sum;   // alignment: per layer, summed over tokens
+};
+
+class Objective {
+ public:
+  virtual ~Objective() = default;
+  virtual ObjectiveLoss accumulate(const int32_t* windows, int B, int T, float grad_scale, GradMap* g) = 0;
+  // Rows of one window of T tokens (for grad_scale).
+  virtual int64_t rows_per_window(int T) const = 0;
+};
+
+// Step 1: the teacher's residual stream drives every layer; each student time
+// mix learns its teacher attention's output (DESIGN.md: mean over layers and
+// tokens of ‖y_T − y_S‖₂/√C).
+std::unique_ptr<Objective> make_align_objective(const Model& teacher, const Model& student);
+
+// Steps 2 and 3: kl_weight·KL(teacher‖student) + ce_weight·CE(targets), each
+// a mean over tokens. teacher may be null when kl_weight is 0.
+std::unique_ptr<Objective> make_distill_objective(const Model* teacher, const Model& student, double kl_weight,
+                                                  double ce_weight);
+
+}  // namespace radlads

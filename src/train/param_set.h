@@ -1,0 +1,36 @@
+// The trainable tensors of one training step: views into a Model's weights
+// (by HF name), their gradients with the same names and shapes, and the flat
+// loops the optimiser needs (zero-grad, global norm, scale). Which tensors
+// train is a predicate on the name: the parameter groups of DESIGN.md's steps.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "models/model.h"
+#include "models/time_mix.h"
+
+namespace radlads {
+
+struct ParamSet {
+  std::vector<std::string> names;  // sorted (the Model's map order)
+  std::vector<Tensor*> weights;    // views into the Model, same order
+  GradMap grads;                   // name -> gradient (zeros after zero_grad)
+  int64_t n_params = 0;
+
+  ParamSet(Model& m, const std::function<bool(const std::string&)>& trainable);
+  Tensor& grad(size_t i) { return grads.at(names[i]); }
+  const Tensor& grad(size_t i) const { return grads.at(names[i]); }
+  void zero_grad();
+  // Global L2 norm of every gradient, in double, summed in a fixed order so
+  // that it does not depend on the thread count's reduction order.
+  double grad_norm() const;
+  void scale_grads(float s);
+};
+
+// DESIGN.md's parameter groups. Step 1: every student attention tensor of a
+// recurrent (non-softmax) layer. Steps 2 and 3: every tensor.
+bool is_time_mix_param(const Model& student, const std::string& name);
+
+}  // namespace radlads

@@ -1,0 +1,53 @@
+#include "train/trainer.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "core/sysinfo.h"
+#include "data/windows.h"
+
+namespace radlads {
+
+void train_phase(const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt, const WindowSampler& sampler,
+                 int64_t start_step, const std::function<void(const StepReport&)>& after_step) {
+  const int T = pc.seq_len, B = pc.batch, MB = std::min(pc.micro_batch, pc.batch);
+  CHECK(T > 0 && B > 0 && MB > 0, "phase {}: bad batch shape", pc.name);
+  LrSchedule sched = pc.lr;
+  sched.total_steps = std::max<int64_t>(1, pc.steps());
+  const int64_t rows_per_step = int64_t(B) * obj.rows_per_window(T);
+  const float grad_scale = float(1.0 / double(rows_per_step));
+  std::vector<int32_t> windows(size_t(MB) * size_t(T + 1));
+  for (int64_t step = start_step; step < pc.steps(); step++) {
+    const double t0 = now_seconds();
+    params.zero_grad();
+    ObjectiveLoss total;
+    for (int k = 0; k < B; k += MB) {
+      const int nb = std::min(MB, B - k);
+      for (int b = 0; b < nb; b++) sampler.window(step * B + k + b, windows.data() + size_t(b) * size_t(T + 1));
+      ObjectiveLoss l = obj.accumulate(windows.data(), nb, T, grad_scale, &params.grads);
+      total.sum += l.sum;
+      total.rows += l.rows;
+      if (total.layer_sum.size() < l.layer_sum.size()) total.layer_sum.resize(l.layer_sum.size(), 0.0);
+      for (size_t i = 0; i < l.layer_sum.size(); i++) total.layer_sum[i] += l.layer_sum[i];
+    }
+    StepReport r;
+    r.step = step + 1;
+    r.total_steps = pc.steps();
+    r.tokens = (step + 1) * pc.tokens_per_step();
+    r.loss = total.sum / double(std::max<int64_t>(1, total.rows));
+    if (!std::isfinite(r.loss)) fail("phase {} step {}: the loss is {} (diverged); lower --lr", pc.name, step + 1, r.loss);
+    r.grad_norm = params.grad_norm();
+    // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when above.
+    if (pc.clip > 0 && r.grad_norm > pc.clip) params.scale_grads(float(pc.clip / (r.grad_norm + 1e-6)));
+    r.lr = sched.at(step);
+    opt.step(params, r.lr);
+    // Per-layer alignment loss: the mean over the step's tokens of each layer.
+    const double tokens_in_step = double(B) * T;
+    for (double s : total.layer_sum) r.layer_loss.push_back(s / tokens_in_step);
+    r.seconds = now_seconds() - t0;
+    after_step(r);
+  }
+}
+
+}  // namespace radlads

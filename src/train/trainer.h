@@ -1,0 +1,37 @@
+// The optimisation loop of one phase: for each step, B windows from the
+// deterministic sampler (window index = step·batch + k, so a resumed run
+// sees exactly the data it would have seen), gradient accumulation over
+// micro-batches, global grad-norm clip, the LR schedule and one AdamW update.
+// Everything a step depends on is a function of (seed, step, weights,
+// optimiser state): killing and resuming reproduces the same weights.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "train/adamw.h"
+#include "train/objective.h"
+#include "train/param_set.h"
+#include "train/run_config.h"
+
+namespace radlads {
+
+class WindowSampler;
+
+struct StepReport {
+  int64_t step = 0;          // 1-based: steps completed in the phase
+  int64_t total_steps = 0;
+  int64_t tokens = 0;        // tokens consumed in the phase so far
+  double loss = 0;           // mean over the step's rows
+  double lr = 0, grad_norm = 0;
+  double seconds = 0;        // this step's wall time
+  std::vector<double> layer_loss;  // alignment: per-layer means (NaN for layers not aligned)
+};
+
+// Runs steps start_step .. pc.steps()-1; after_step is called after each
+// (logging, progress, checkpoints).
+void train_phase(const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt, const WindowSampler& sampler,
+                 int64_t start_step, const std::function<void(const StepReport&)>& after_step);
+
+}  // namespace radlads

@@ -1,0 +1,173 @@
+// `radlads convert` survives being killed: SIGKILL at a random step (while it
+// may be writing a checkpoint), resume, and the final weights equal an
+// uninterrupted run's bit for bit. A corrupt checkpoint stops the resume with
+// exit 2 and a message naming the file, never a crash or a silent restart.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "core/file_io.h"
+#include "train_fixture.h"
+
+extern char** environ;
+
+namespace radlads {
+using namespace test;
+
+namespace {
+
+std::string convert_args(const std::string& data, const std::string& out) {
+  return "convert --teacher " + golden_model("qwen2") + " --arch rad-rwkv7 --data " + data + " --out " + out +
+         " --step1-tokens 192 --step2-tokens 192 --step3-tokens 128 --step3-seq-len 32 --step3-kl 0.5"
+         " --seq-len 16 --batch 2 --micro-batch 1 --checkpoint-every 1 --heldout-windows 1 --heldout-len 16"
+         " --step1-lr 1e-2";
+}
+
+pid_t spawn_cli(const std::string& args, const std::string& log) {
+  const std::string cmd = std::string(RADLADS_BIN) + " " + args + " >" + log + " 2>&1";
+  const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+  pid_t pid = 0;
+  // exec so that the pid is radlads itself (SIGKILL must hit it, not a shell).
+  const std::string exec_cmd = "exec " + cmd;
+  argv[2] = exec_cmd.c_str();
+  EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  return pid;
+}
+
+std::string latest_name(const std::string& out) {
+  std::ifstream f(out + "/checkpoints/latest");
+  std::string s;
+  std::getline(f, s);
+  return s;
+}
+
+std::string file_bytes(const std::string& p) { return read_text_file(p); }
+
+}  // namespace
+
+TEST(ConvertResume, SigkillAtRandomStepsThenResumeIsBitExact) {
+  setenv("OMP_NUM_THREADS", "2", 1);  // both runs: the same thread count
+  TempDir tmp;
+  const std::string data = tiny_data(tmp), ref = tmp.file("ref"), run = tmp.file("run");
+  auto r = run_cli(convert_args(data, ref));
+  ASSERT_EQ(r.status, 0) << r.out;
+
+  // Kill at two random points (seeded from the clock, printed): a little
+  // after checkpoint i, then after a later checkpoint j, so the kill lands
+  // mid-step or mid-checkpoint; resume after each.
+  std::vector<std::string> seq;  // the checkpoints of this config, in order
+  for (int s = 1; s <= 6; s++) seq.push_back(fmt::format("align-{:06d}", s));
+  for (int s = 1; s <= 6; s++) seq.push_back(fmt::format("distill-{:06d}", s));
+  for (int s = 1; s <= 4; s++) seq.push_back(fmt::format("extend-{:06d}", s));
+  const unsigned seed = unsigned(::time(nullptr));
+  std::mt19937 g(seed);
+  const size_t i0 = g() % (seq.size() - 2), i1 = i0 + 1 + g() % (seq.size() - i0 - 2);
+  std::printf("seed %u: kills after %s and %s\n", seed, seq[i0].c_str(), seq[i1].c_str());
+  int kills = 0;
+  for (int round = 0; round < 2; round++) {
+    const std::string target = seq[round == 0 ? i0 : i1];
+    const std::string args = round == 0 ? convert_args(data, run) : "convert --out " + run + " --resume";
+    pid_t pid = spawn_cli(args, tmp.file("log" + std::to_string(round)));
+    bool killed = false, exited = false;
+    for (int i = 0; i < 200000 && !killed && !exited; i++) {  // poll for up to ~100 s
+      if (latest_name(run) == target) {
+        std::this_thread::sleep_for(std::chrono::microseconds(g() % 5000));
+        killed = ::kill(pid, SIGKILL) == 0;
+      }
+      int st;
+      if (!killed && ::waitpid(pid, &st, WNOHANG) == pid) exited = true;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!exited) {
+      int st = 0;
+      ::waitpid(pid, &st, 0);
+      EXPECT_TRUE(WIFSIGNALED(st)) << "round " << round << " target " << target;
+      kills += WIFSIGNALED(st) ? 1 : 0;
+    }
+    std::printf("round %d: target %s, killed %d\n", round, target.c_str(), int(killed));
+  }
+  EXPECT_EQ(kills, 2) << "a run finished before its kill: the test did not test resuming";
+  r = run_cli("convert --out " + run + " --resume");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string a = file_bytes(ref + "/student/model.safetensors"), b = file_bytes(run + "/student/model.safetensors");
+  EXPECT_EQ(a.size(), b.size());
+  EXPECT_TRUE(a == b) << "resumed weights differ from the uninterrupted run's";
+}
+
+TEST(ConvertResume, CorruptCheckpointExits2NamingTheFile) {
+  setenv("OMP_NUM_THREADS", "1", 1);
+  TempDir tmp;
+  const std::string data = tiny_data(tmp), out = tmp.file("out");
+  auto r = run_cli(convert_args(data, out));
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string ck = out + "/checkpoints/" + latest_name(out);
+  // A flipped byte inside the weights' data section.
+  const std::string w = ck + "/model/model.safetensors";
+  {
+    std::fstream f(w, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-100, std::ios::end);
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(-100, std::ios::end);
+    c ^= 0x10;
+    f.write(&c, 1);
+  }
+  r = run_cli("convert --out " + out + " --resume");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find(w), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("corrupt"), std::string::npos) << r.out;
+  // A truncated state.json.
+  { std::ofstream(ck + "/state.json") << "{\"phase\": \"ext"; }
+  r = run_cli("convert --out " + out + " --resume");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find(ck + "/state.json"), std::string::npos) << r.out;
+  // `latest` naming a checkpoint that is gone.
+  { std::ofstream(out + "/checkpoints/latest") << "distill-999999\n"; }
+  r = run_cli("convert --out " + out + " --resume");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("latest"), std::string::npos) << r.out;
+  // Not resuming into an existing run folder.
+  r = run_cli(convert_args(data, out));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--resume"), std::string::npos) << r.out;
+}
+
+TEST(Convert, LearnsOnTinyTeacherAndWritesEverything) {
+  setenv("OMP_NUM_THREADS", "1", 1);
+  TempDir tmp;
+  const std::string data = tiny_data(tmp), out = tmp.file("out");
+  auto r = run_cli(convert_args(data, out) + " --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  for (const char* f : {"/config.json", "/metrics.jsonl", "/results.json", "/student/config.json",
+                        "/student/model.safetensors", "/checkpoints/latest"})
+    EXPECT_TRUE(std::filesystem::exists(out + f)) << f;
+  auto log = nlohmann::json::array();
+  std::ifstream in(out + "/metrics.jsonl");
+  std::string line;
+  double first_align = -1, last_align = -1;
+  int evals = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["phase"] == "align") {
+      if (first_align < 0) first_align = j["loss"].get<double>();
+      last_align = j["loss"].get<double>();
+      EXPECT_EQ(j["layer_loss"].size(), 2u);
+    }
+    if (j["phase"] == "eval") evals++;
+  }
+  EXPECT_EQ(evals, 4);  // init, align, distill, extend
+  EXPECT_GT(first_align, 0);
+  EXPECT_LT(last_align, first_align) << "alignment did not lower its loss";
+  // The student it wrote is a model every command can use.
+  r = run_cli("inspect " + out + "/student --json");
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
+}  // namespace radlads

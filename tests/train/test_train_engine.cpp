@@ -1,0 +1,132 @@
+// The training engine's parts against independent computations: AdamW
+// against torch's update written out in double, the LR schedules at their
+// defining points, the global grad norm, and step 1's objective gradient
+// (through every layer's time mix and RAD-RWKV7's value residual) against
+// finite differences of its own loss.
+#include <cmath>
+
+#include "core/error.h"
+
+#include "models/student_weights.h"
+#include "train/adamw.h"
+#include "train/lr_schedule.h"
+#include "train/objective.h"
+#include "train/param_set.h"
+#include "train_fixture.h"
+
+namespace radlads {
+using namespace test;
+
+TEST(AdamW, MatchesTorchUpdateInDouble) {
+  Model m;
+  m.path = "mem";
+  m.weights.emplace("a", Tensor({3, 2}));
+  m.weights.emplace("b", Tensor({4}));
+  auto init = randn(10, 1);
+  for (int i = 0; i < 6; i++) m.weights["a"].data[size_t(i)] = init[size_t(i)];
+  for (int i = 0; i < 4; i++) m.weights["b"].data[size_t(i)] = init[size_t(6 + i)];
+  ParamSet p(m, [](const std::string&) { return true; });
+  AdamWConfig cfg{0.9, 0.95, 1e-8, 0.1};
+  AdamW opt(p, cfg);
+  std::vector<double> w(init.begin(), init.end()), mm(10, 0), vv(10, 0);
+  for (int t = 1; t <= 5; t++) {
+    auto g = randn(10, 100 + uint64_t(t));
+    for (int i = 0; i < 6; i++) p.grads["a"].data[size_t(i)] = g[size_t(i)];
+    for (int i = 0; i < 4; i++) p.grads["b"].data[size_t(i)] = g[size_t(6 + i)];
+    const double lr = 1e-2 * t;
+    opt.step(p, lr);
+    for (int i = 0; i < 10; i++) {  // torch.optim.AdamW, written out
+      w[size_t(i)] *= 1 - lr * cfg.weight_decay;
+      mm[size_t(i)] = 0.9 * mm[size_t(i)] + 0.1 * g[size_t(i)];
+      vv[size_t(i)] = 0.95 * vv[size_t(i)] + 0.05 * double(g[size_t(i)]) * g[size_t(i)];
+      const double mh = mm[size_t(i)] / (1 - std::pow(0.9, t)), vh = vv[size_t(i)] / (1 - std::pow(0.95, t));
+      w[size_t(i)] -= lr * mh / (std::sqrt(vh) + 1e-8);
+    }
+  }
+  for (int i = 0; i < 6; i++) EXPECT_NEAR(m.weights["a"].data[size_t(i)], w[size_t(i)], 1e-5) << i;
+  for (int i = 0; i < 4; i++) EXPECT_NEAR(m.weights["b"].data[size_t(i)], w[size_t(6 + i)], 1e-5) << i;
+  EXPECT_EQ(opt.t, 5);
+}
+
+TEST(LrSchedule, WarmupQuarterCosineAndFlat) {
+  LrSchedule s{LrSchedule::Cosine, 1e-3, 1e-5, 10, 101};
+  EXPECT_NEAR(s.at(0), 1e-3 * 0.01, 1e-12);                   // warm-up starts at 1 %
+  EXPECT_NEAR(s.at(5), (1e-5 + (1e-3 - 1e-5) * std::cos(M_PI / 2 * 0.05)) * (0.01 + 0.99 * 0.5), 1e-12);
+  EXPECT_NEAR(s.at(50), 1e-5 + (1e-3 - 1e-5) * std::cos(M_PI / 4), 1e-12);  // half-way: cos(π/4)
+  EXPECT_NEAR(s.at(100), 1e-5, 1e-12);                          // ends at lr_end
+  LrSchedule f{LrSchedule::Flat, 1e-5, 1e-5, 4, 20};
+  EXPECT_NEAR(f.at(2), 1e-5 * (0.01 + 0.99 * 0.5), 1e-15);
+  EXPECT_DOUBLE_EQ(f.at(4), 1e-5);
+  EXPECT_DOUBLE_EQ(f.at(19), 1e-5);
+  EXPECT_THROW(LrSchedule::kind_from_name("linear"), Error);
+}
+
+TEST(ParamSet, GradNormAndGroups) {
+  Model s = init_student(load_model(golden_model("qwen2")), StudentOptions::defaults(StudentArch::RWKV7,
+                                                                                       load_model(golden_model("qwen2")).cfg), 3);
+  ParamSet all(s, [](const std::string&) { return true; });
+  ParamSet attn(s, [&](const std::string& n) { return is_time_mix_param(s, n); });
+  EXPECT_EQ(all.names.size(), s.weights.size());
+  EXPECT_LT(attn.names.size(), all.names.size());
+  for (const auto& n : attn.names) EXPECT_NE(n.find(".self_attn."), std::string::npos) << n;
+  EXPECT_TRUE(attn.grads.count("model.layers.0.self_attn.q_proj.weight"));
+  EXPECT_FALSE(attn.grads.count("model.layers.0.mlp.up_proj.weight"));
+  double want = 0;
+  uint64_t seed = 7;
+  for (size_t i = 0; i < all.names.size(); i++) {
+    auto r = randn(size_t(all.grad(i).numel()), seed++);
+    all.grad(i).data = r;
+    for (float x : r) want += double(x) * x;
+  }
+  EXPECT_NEAR(all.grad_norm(), std::sqrt(want), 1e-9 * std::sqrt(want));
+  all.scale_grads(0.5f);
+  EXPECT_NEAR(all.grad_norm(), 0.5 * std::sqrt(want), 1e-6 * std::sqrt(want));
+}
+
+// Step 1's gradient: the loss is a sum over layers that share RAD-RWKV7's
+// value residual, so layer 0's value tensors get gradients from every layer.
+// Central differences in fp32 with h = 1e-2 on an O(1) loss: agreement to a
+// few per cent is what fp32 allows; a missing path is off by far more.
+TEST(AlignObjective, GradientMatchesFiniteDifferences) {
+  Model t = load_model(golden_model("qwen2"));
+  StudentOptions o = StudentOptions::defaults(StudentArch::RWKV7, t.cfg);
+  Model s = init_student(t, o, 5);
+  auto noise = randn(1 << 16, 9, 0.3f);
+  size_t k = 0;
+  for (auto& spec : student_new_tensors(s.cfg, s.student))  // step 0 zeroes many tensors
+    for (auto& x : s.weights[spec.name].data) x += noise[k++ % noise.size()];
+  const int T = 12;
+  std::vector<int32_t> win(size_t(2 * (T + 1)));
+  for (size_t i = 0; i < win.size(); i++) win[i] = int32_t((i * 37 + 5) % size_t(t.cfg.n_vocab));
+  ParamSet p(s, [&](const std::string& n) { return is_time_mix_param(s, n); });
+  auto obj = make_align_objective(t, s);
+  const float scale = float(1.0 / double(2 * obj->rows_per_window(T)));
+  p.zero_grad();
+  obj->accumulate(win.data(), 2, T, scale, &p.grads);
+  auto loss = [&]() {
+    GradMap none;
+    ObjectiveLoss l = obj->accumulate(win.data(), 2, T, scale, &none);
+    return l.sum * scale;
+  };
+  int checked = 0;
+  for (const char* name : {"model.layers.0.self_attn.v_proj.weight", "model.layers.1.self_attn.v0",
+                           "model.layers.1.self_attn.v1", "model.layers.1.self_attn.w0",
+                           "model.layers.0.self_attn.o_proj.weight", "model.layers.1.self_attn.a0"}) {
+    Tensor& w = s.weights.at(name);
+    const Tensor& g = p.grads.at(name);
+    for (int64_t i : {int64_t(0), w.numel() / 2, w.numel() - 1}) {
+      const float x0 = w.data[size_t(i)], h = 1e-2f;
+      w.data[size_t(i)] = x0 + h;
+      const double lp = loss();
+      w.data[size_t(i)] = x0 - h;
+      const double lm = loss();
+      w.data[size_t(i)] = x0;
+      const double fd = (lp - lm) / (2 * h), an = g.data[size_t(i)];
+      EXPECT_NEAR(an, fd, 3e-2 * std::max(std::abs(fd), 1e-2)) << name << "[" << i << "]";
+      checked++;
+    }
+  }
+  EXPECT_EQ(checked, 18);
+}
+
+}  // namespace radlads
