@@ -71,6 +71,7 @@ PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std:
 
   const fs::path tmp = out.string() + ".tmp." + std::to_string(::getpid());
   fs::remove_all(tmp, ec);  // a leftover of a crashed run with our pid
+  if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
   if (!fs::create_directory(tmp, ec)) fail("{}: cannot create folder: {}", tmp.string(), ec.message());
 
   PrepareResult r;
