@@ -1,25 +1,50 @@
-// radlads export MODEL --format gguf --out FILE [--dtype f32|f16|bf16|q8_0].
+// radlads export MODEL --format gguf|hf --out PATH [--dtype f32|f16|bf16|q8_0]:
+// a teacher or a student as GGUF for llama.cpp, or as an HF folder. MODEL may
+// also be a student GGUF we wrote (it is imported exactly).
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "export/gguf_student.h"
 #include "export/gguf_teacher.h"
+#include "export/hf_folder.h"
+#include "export/hf_teacher_config.h"
 
 namespace radlads::cli {
 
-static CommandRegistration reg("export", "Write a model as GGUF for llama.cpp", [](CLI::App& app) {
+static CommandRegistration reg("export", "Write a model as GGUF for llama.cpp or as an HF folder", [](CLI::App& app) {
   struct Opts {
     std::string model, format = "gguf", out, dtype = "f32";
   };
   auto o = std::make_shared<Opts>();
-  app.add_option("model", o->model, "GGUF file or HF folder")->required();
-  app.add_option("--format", o->format, "Output format")->check(CLI::IsMember({"gguf"}))->capture_default_str();
-  app.add_option("--out", o->out, "Output path")->required();
-  app.add_option("--dtype", o->dtype, "Weight type")->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))->capture_default_str();
+  app.add_option("model", o->model, "GGUF file or HF folder (teacher or student)")->required();
+  app.add_option("--format", o->format, "Output format")->check(CLI::IsMember({"gguf", "hf"}))->capture_default_str();
+  app.add_option("--out", o->out, "Output file (gguf) or new folder (hf)")->required();
+  app.add_option("--dtype", o->dtype, "Weight type (hf: f32, f16, bf16)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
+      ->capture_default_str();
   return [o]() {
-    Model m = load_model(o->model);
-    export_teacher_gguf(m, o->out, ggml_type_from_name(o->dtype));
-    fmt::print("wrote {} ({} weights as {})\n", o->out, m.weights.size(), o->dtype);
+    if (o->format == "hf" && o->dtype == "q8_0") fail("--dtype q8_0: an HF folder holds f32, f16 or bf16");
+    Model m = is_student_gguf(o->model) ? import_student_gguf(o->model) : load_model(o->model);
+    if (o->format == "hf") {
+      if (!m.student.is_student() && m.hf_config.is_null()) m.hf_config = teacher_hf_config(m.cfg);
+      save_model_hf(m, o->out, o->dtype == "f32" ? StDtype::F32 : o->dtype == "f16" ? StDtype::F16 : StDtype::BF16);
+    } else if (m.student.is_student()) {
+      export_student_gguf(m, o->out, ggml_type_from_name(o->dtype));
+      if (m.student.arch == StudentArch::RWKV6) {
+        // llama.cpp has no −5 floor on log w; say whether that can matter here.
+        DecayClampBound b = rwkv6_decay_clamp_bound(m);
+        fmt::print("log-w clamp (ours: max(-exp(d), -5); llama.cpp: none): can bind in {} of {} channels "
+                   "(largest bound on d {:.3f}, binds above ln 5 = {:.3f}){}\n",
+                   b.may_bind, b.channels, b.max_bound, std::log(5.0), b.may_bind ? "" : ": export is exact");
+      }
+    } else {
+      export_teacher_gguf(m, o->out, ggml_type_from_name(o->dtype));
+    }
+    fmt::print("wrote {} ({} {} weights as {})\n", o->out, m.weights.size(),
+               m.student.is_student() ? m.student.arch_name() : m.cfg.arch, o->dtype);
     return 0;
   };
 });

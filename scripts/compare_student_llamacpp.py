@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Our RAD-RWKV6 / RAD-RWKV7 student vs llama.cpp (PyPI llama-cpp-python)
+running the GGUF `radlads export` writes for it (rwkv6qwen2 / arwkv7).
+
+Makes a student with `radlads init` from TEACHER (untrained: the function is
+still fully defined), exports it to GGUF at each --dtypes, scores the first
+--tokens tokens of held-out text with `radlads score` (f32, the HF folder) and
+with llama.cpp, and reports max |dlogit|, mean KL(ours || llama.cpp) in nats
+per token and top-1 agreement. Then decode speed: tokens/s of `radlads
+generate` and of llama.cpp's single-token eval on the f32 GGUF, same threads,
+after the same prompt.
+
+--perturb-decay X adds X to every RAD-RWKV6 time_decay first, so that our −5
+floor on log w binds (llama.cpp has none) and its effect can be measured.
+Exits 1 when f32 mean KL >= 1e-4 or f32 top-1 agreement < 99 % (unless
+--perturb-decay is given: then it only reports).
+
+usage: compare_student_llamacpp.py --bin build/radlads --teacher T.gguf --text F
+       [--arch rad-rwkv6|rad-rwkv7] [--tokens 512] [--dtypes f32,f16,q8_0]
+       [--perturb-decay X] [--decode 64] [--threads N]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def run(cmd, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def perturb_time_decay(folder, add):
+    """Adds `add` to every *.time_decay tensor of an f32 model.safetensors in place."""
+    path = os.path.join(folder, "model.safetensors")
+    with open(path, "r+b") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        base = 8 + n
+        for name, info in header.items():
+            if name.endswith(".time_decay"):
+                assert info["dtype"] == "F32", name
+                b, e = info["data_offsets"]
+                f.seek(base + b)
+                x = np.frombuffer(f.read(e - b), dtype=np.float32) + np.float32(add)
+                f.seek(base + b)
+                f.write(x.astype(np.float32).tobytes())
+
+
+def log_softmax(x):
+    x = x.astype(np.float64)
+    m = x.max(-1, keepdims=True)
+    return x - (np.log(np.exp(x - m).sum(-1, keepdims=True)) + m)
+
+
+def compare(ours, ref):
+    lo, lr = log_softmax(ours), log_softmax(ref)
+    kl = (np.exp(lo) * (lo - lr)).sum(-1)
+    return {"max_abs_dlogit": float(np.abs(ours - ref).max()), "mean_kl": float(kl.mean()),
+            "max_kl": float(kl.max()), "top1": float((ours.argmax(-1) == ref.argmax(-1)).mean())}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="build/radlads")
+    ap.add_argument("--teacher", required=True)
+    ap.add_argument("--text", required=True)
+    ap.add_argument("--arch", default="rad-rwkv6", choices=["rad-rwkv6", "rad-rwkv7"])
+    ap.add_argument("--tokens", type=int, default=512)
+    ap.add_argument("--dtypes", default="f32,f16,q8_0")
+    ap.add_argument("--perturb-decay", type=float, default=0.0)
+    ap.add_argument("--decode", type=int, default=64, help="tokens to decode for the speed comparison (0: skip)")
+    ap.add_argument("--prompt-tokens", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())))
+    a = ap.parse_args()
+    from llama_cpp import Llama
+
+    tmp = tempfile.mkdtemp(prefix="radlads_student_cmp_")
+    try:  # the GGUFs are ~0.7 GB each: never leave them behind
+        return compare_all(a, tmp, Llama)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def compare_all(a, tmp, Llama):
+    student = os.path.join(tmp, "student")
+    init = [a.bin, "init", "--teacher", a.teacher, "--arch", a.arch, "--out", student]
+    if a.arch == "rad-rwkv7":  # the only options under which arwkv7 computes our function
+        init += ["--use-rope", "0", "--balance-state", "0"]
+    run(init)
+    if a.perturb_decay:
+        perturb_time_decay(student, a.perturb_decay)
+    ids = [int(t) for t in run([a.bin, "tokenize", a.teacher, "--file", a.text, "--ids", "--no-special"]).stdout.split()]
+    if len(ids) < a.tokens:
+        sys.exit(f"{a.text}: only {len(ids)} tokens, need {a.tokens}")
+    ids = ids[:a.tokens]
+    p = os.path.join(tmp, "ids.txt")
+    open(p, "w").write(" ".join(map(str, ids)))
+    npy = os.path.join(tmp, "ours.npy")
+    run([a.bin, "score", student, "--ids-file", p, "--logits-out", npy])
+    ours = np.load(npy)
+    results = {"arch": a.arch, "tokens": a.tokens, "threads": a.threads, "perturb_decay": a.perturb_decay}
+    ggufs = {}
+    for dt in a.dtypes.split(","):
+        g = os.path.join(tmp, f"student.{dt}.gguf")
+        out = run([a.bin, "export", student, "--format", "gguf", "--dtype", dt, "--out", g]).stdout
+        clamp = re.search(r"can bind in (\d+) of (\d+) channels", out)
+        if clamp:
+            results["clamp_may_bind_channels"] = f"{clamp.group(1)}/{clamp.group(2)}"
+        ggufs[dt] = g
+        llm = Llama(model_path=g, n_ctx=a.tokens, n_batch=a.tokens, logits_all=True, n_threads=a.threads,
+                    verbose=False)
+        llm.eval(ids)
+        ref = np.array(llm.scores[:a.tokens], dtype=np.float32)
+        del llm
+        results[dt] = compare(ours, ref)
+        if dt != "f32":
+            # Our forward on the very weights the file holds (imported, dequantized): what
+            # remains is llama.cpp's own arithmetic (it also rounds activations), not layout.
+            deq = os.path.join(tmp, f"deq_{dt}")
+            run([a.bin, "export", g, "--format", "hf", "--out", deq])
+            dnpy = os.path.join(tmp, f"deq_{dt}.npy")
+            run([a.bin, "score", deq, "--ids-file", p, "--logits-out", dnpy])
+            results[dt]["vs_ours_dequantized"] = compare(np.load(dnpy), ref)
+        print(f"{dt}: " + json.dumps(results[dt]), flush=True)
+    if a.decode > 0 and "f32" in ggufs:
+        results["decode"] = decode_speed(a, student, ggufs["f32"], ids[:a.prompt_tokens], Llama)
+        print("decode: " + json.dumps(results["decode"]), flush=True)
+    print(json.dumps(results))
+    if a.perturb_decay or "f32" not in results:
+        return 0
+    ok = results["f32"]["mean_kl"] < 1e-4 and results["f32"]["top1"] >= 0.99
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def decode_speed(a, student, gguf, prompt_ids, Llama):
+    """Single-token decode after the same prompt, same thread count, one run each."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
+    # The prompt as text (about as many tokens): a recurrent decode step costs the same at any position.
+    prompt = open(a.text, encoding="utf-8", errors="replace").read()[: 4 * len(prompt_ids)]
+    r = run([a.bin, "generate", student, "--prompt", prompt, "--max-tokens", str(a.decode), "--temp", "0"], env)
+    m = re.search(r"prompt (\d+) tokens in ([\d.]+) s; generated (\d+) tokens at ([\d.]+) tokens/s", r.stderr)
+    ours = {"prompt_tokens": int(m.group(1)), "generated": int(m.group(3)), "tokens_per_s": float(m.group(4))}
+    llm = Llama(model_path=gguf, n_ctx=len(prompt_ids) + a.decode + 8, n_batch=512, n_threads=a.threads,
+                logits_all=False, verbose=False)
+    llm.eval(prompt_ids)
+    n = a.decode
+    tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        llm.eval([tok])
+        tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+    dt = time.perf_counter() - t0
+    return {"ours": ours, "llamacpp": {"prompt_tokens": len(prompt_ids), "generated": n, "tokens_per_s": n / dt}}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

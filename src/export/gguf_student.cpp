@@ -1,0 +1,219 @@
+// Student -> GGUF (and back): what both architectures share. The metadata
+// keys are the ones llama.cpp's convert_hf_to_gguf.py writes for RWKV6Qwen2 /
+// RwkvHybrid (ARWKV7) models; "radlads.student_config" adds our config.json so
+// that an import restores the exact student (llama.cpp ignores unknown keys).
+#include "export/gguf_student.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "export/gguf_student_arch.h"
+#include "export/gguf_teacher.h"
+#include "export/gguf_tokenizer_meta.h"
+#include "models/student_weights.h"
+#include "models/weight_names.h"
+#include "text/gguf_tokenizer.h"
+
+namespace radlads {
+
+using namespace student_gguf;
+
+namespace student_gguf {
+
+GgmlType tensor_type(const std::string& g, const Shape& shape, GgmlType dtype) {
+  int64_t dims = 0;  // the converter squeezes size-1 dims before deciding
+  for (int64_t d : shape) dims += d > 1;
+  auto ends = [&](const char* s) {
+    const std::string suf(s);
+    return g.size() >= suf.size() && g.compare(g.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  if (dims <= 1 || !ends(".weight") || ends("_norm.weight") || ends("time_mix_w1.weight") ||
+      ends("time_mix_w2.weight") || ends("time_mix_decay_w1.weight") || ends("time_mix_decay_w2.weight") ||
+      ends("time_mix_lerp_fused.weight"))
+    return GgmlType::F32;
+  if (shape.back() % ggml_block_elems(dtype) != 0) return GgmlType::F16;  // as the converter falls back
+  return dtype;
+}
+
+void add(GgufWriter& w, const std::string& g, const Tensor& t, GgmlType dtype) {
+  w.add_tensor_f32(g, tensor_type(g, t.shape, dtype), t);
+}
+
+Tensor transpose2d(const Tensor& t) {
+  Shape s;
+  for (int64_t d : t.shape)
+    if (d != 1 || s.size() + 1 < t.shape.size()) s.push_back(d);
+  CHECK(s.size() == 2, "transpose2d of {}", shape_str(t.shape));
+  const int64_t a = s[0], b = s[1];
+  Tensor out({b, a});
+  for (int64_t i = 0; i < a; i++)
+    for (int64_t j = 0; j < b; j++) out.data[size_t(j * a + i)] = t.data[size_t(i * b + j)];
+  return out;
+}
+
+Tensor reshaped(const Tensor& t, Shape s) {
+  CHECK(numel(s) == t.numel(), "reshape {} to {}", shape_str(t.shape), shape_str(s));
+  Tensor out;
+  out.shape = std::move(s);
+  out.data = t.data;
+  return out;
+}
+
+Tensor load(const GgufFile& f, const std::string& name, const Shape& shape) {
+  const GgufTensorInfo* ti = f.find_tensor(name);
+  if (!ti) fail("{}: missing tensor '{}'", f.path(), name);
+  if (ti->shape != shape)
+    fail("{}: tensor '{}' has shape {}, expected {}", f.path(), name, shape_str(ti->shape), shape_str(shape));
+  return f.load_f32(*ti);
+}
+
+std::string blk(int l, const char* leaf) { return "blk." + std::to_string(l) + "." + leaf; }
+std::string attn(int l, const char* leaf) { return "model.layers." + std::to_string(l) + ".self_attn." + leaf; }
+
+}  // namespace student_gguf
+
+static const char* gguf_arch(const Model& m) {
+  return m.student.arch == StudentArch::RWKV6 ? "rwkv6qwen2" : "arwkv7";
+}
+
+std::string student_gguf_blocker(const Model& m) {
+  const TeacherConfig& c = m.cfg;
+  const StudentOptions& o = m.student;
+  if (!o.is_student()) return "not a student (teachers export with the llama/qwen2 architectures)";
+  if (o.num_attention_layers > 0)
+    return fmt::format("num_attention_layers={}: llama.cpp's {} has no softmax-attention layers for a hybrid student",
+                       o.num_attention_layers, gguf_arch(m));
+  if (int64_t(c.n_head) * c.head_dim != c.n_embd)
+    return fmt::format("attention width H*N = {}*{} differs from the hidden size {}: llama.cpp's {} takes its "
+                       "head count as hidden size / head size",
+                       c.n_head, c.head_dim, c.n_embd, gguf_arch(m));
+  return o.arch == StudentArch::RWKV6 ? rwkv6_blocker(m) : rwkv7_blocker(m);
+}
+
+DecayClampBound rwkv6_decay_clamp_bound(const Model& m) {
+  DecayClampBound b;
+  if (m.student.arch != StudentArch::RWKV6) return b;
+  const double ln5 = std::log(5.0);
+  for (int l = 0; l < m.cfg.n_layer; l++) {
+    if (m.student.softmax_layer(l, m.cfg.n_layer)) continue;
+    const Tensor& td = m.w(attn(l, "time_decay"));
+    const Tensor& w2 = m.w(attn(l, "time_decay_w2"));  // [Rd, A]
+    const int64_t A = td.numel(), R = w2.dim(0);
+    for (int64_t c = 0; c < A; c++) {
+      double bound = td.data[size_t(c)];
+      for (int64_t j = 0; j < R; j++) bound += std::fabs(w2.data[size_t(j * A + c)]);
+      b.channels++;
+      b.may_bind += bound > ln5;
+      b.max_bound = std::max(b.max_bound, bound);
+    }
+  }
+  return b;
+}
+
+// The teacher tensors a student keeps (embedding, norms, MLP, head) under
+// llama.cpp's names; the head is always explicit (`output`), as both graphs need it.
+static const char* const kKeptPerLayer[] = {
+    "model.layers.{l}.input_layernorm.weight", "model.layers.{l}.post_attention_layernorm.weight",
+    "model.layers.{l}.mlp.gate_proj.weight", "model.layers.{l}.mlp.up_proj.weight",
+    "model.layers.{l}.mlp.down_proj.weight"};
+
+void export_student_gguf(const Model& m, const std::string& path, GgmlType dtype) {
+  const std::string why = student_gguf_blocker(m);
+  if (!why.empty()) fail("{}: cannot export as llama.cpp GGUF: {}", m.path, why);
+  const TeacherConfig& c = m.cfg;
+  const std::string a = gguf_arch(m);
+  GgufWriter w;
+  w.set("general.architecture", GgufValue::of_str(a));
+  w.set("general.name", GgufValue::of_str(fmt::format("{} student of a {} teacher", m.student.arch_name(), c.arch)));
+  w.set("general.file_type", GgufValue::of_u32(llama_file_type(dtype)));
+  w.set("general.quantization_version", GgufValue::of_u32(2));
+  w.set(a + ".context_length", GgufValue::of_u32(1048576));  // a recurrent model has no trained limit
+  w.set(a + ".embedding_length", GgufValue::of_u32(uint32_t(c.n_embd)));
+  w.set(a + ".block_count", GgufValue::of_u32(uint32_t(c.n_layer)));
+  w.set(a + ".feed_forward_length", GgufValue::of_u32(uint32_t(c.n_ff)));
+  w.set(a + ".wkv.head_size", GgufValue::of_u32(uint32_t(c.head_dim)));
+  w.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::of_f32(float(c.rms_eps)));
+  // One shift vector per layer (time mix only: the MLP has none); llama.cpp
+  // asserts n_embd == token_shift_count * n_embd for these graphs.
+  w.set(a + ".token_shift_count", GgufValue::of_u32(1));
+  // "required by llama.cpp, unused": heads come from embedding / head_size.
+  w.set(a + ".attention.head_count", GgufValue::of_u32(0));
+  if (m.student.arch == StudentArch::RWKV6) rwkv6_write(w, m, dtype);
+  else rwkv7_write(w, m, dtype);  // adds its own keys before its tensors
+  add_tokenizer_metadata(w, m.tokenizer);
+  w.set("radlads.student_config", GgufValue::of_str(student_config_json(c, m.student).dump()));
+  add(w, "token_embd.weight", m.w("model.embed_tokens.weight"), dtype);
+  add(w, "output_norm.weight", m.w("model.norm.weight"), dtype);
+  const Tensor* head = m.find("lm_head.weight");
+  add(w, "output.weight", head ? *head : m.w("model.embed_tokens.weight"), dtype);
+  for (int l = 0; l < c.n_layer; l++)
+    for (const char* p : kKeptPerLayer) {
+      const std::string hf = layer_name(p, l);
+      add(w, teacher_hf_to_gguf(hf), m.w(hf), dtype);
+    }
+  w.write(path);
+}
+
+bool is_student_gguf(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  try {
+    GgufFile f(path);
+    auto a = f.opt_str("general.architecture");
+    return a && (*a == "rwkv6qwen2" || *a == "arwkv7");
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+Model import_student_gguf(const std::string& path) {
+  GgufFile f(path);
+  Model m;
+  m.path = path;
+  m.format = "gguf";
+  m.gguf_meta = f.metadata();
+  const std::string a = f.get_str("general.architecture");
+  if (a != "rwkv6qwen2" && a != "arwkv7") fail("{}: architecture '{}' is not a student ({}, {})", path, a, "rwkv6qwen2", "arwkv7");
+  auto cfg_text = f.opt_str("radlads.student_config");
+  if (!cfg_text)
+    fail("{}: metadata radlads.student_config: missing (only files written by `radlads export` import exactly)", path);
+  try {
+    m.hf_config = nlohmann::json::parse(*cfg_text);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: metadata radlads.student_config: not valid JSON: {}", path, e.what());
+  }
+  if (!is_student_config(m.hf_config) || !m.hf_config.contains("teacher_model_type"))
+    fail("{}: metadata radlads.student_config: not a student config", path);
+  m.student = student_options_from_json(m.hf_config, path);
+  if ((m.student.arch == StudentArch::RWKV6) != (a == "rwkv6qwen2"))
+    fail("{}: radlads.student_config is {} but the file's architecture is {}", path,
+         m.hf_config["model_type"].get<std::string>(), a);
+  nlohmann::json base = m.hf_config;
+  base["model_type"] = base["teacher_model_type"];
+  m.cfg = teacher_config_from_hf(base, path);
+  m.tokenizer = tokenizer_spec_from_gguf(f);
+  const TeacherConfig& c = m.cfg;
+  if (f.get_int(a + ".block_count") != c.n_layer || f.get_int(a + ".embedding_length") != c.n_embd ||
+      f.get_int(a + ".wkv.head_size") != c.head_dim)
+    fail("{}: block_count / embedding_length / wkv.head_size disagree with radlads.student_config", path);
+  for (auto& ti : f.tensors()) m.source_dtypes[ggml_type_name(ti.type)]++;
+  m.weights["model.embed_tokens.weight"] = load(f, "token_embd.weight", {c.n_vocab, c.n_embd});
+  m.weights["model.norm.weight"] = load(f, "output_norm.weight", {c.n_embd});
+  m.weights["lm_head.weight"] = load(f, "output.weight", {c.n_vocab, c.n_embd});
+  for (int l = 0; l < c.n_layer; l++)
+    for (const char* p : kKeptPerLayer) {
+      const std::string hf = layer_name(p, l);
+      const bool vec = hf.find("layernorm") != std::string::npos;
+      const bool down = hf.find("down_proj") != std::string::npos;
+      Shape s = vec ? Shape{c.n_embd} : down ? Shape{c.n_embd, c.n_ff} : Shape{c.n_ff, c.n_embd};
+      m.weights[hf] = load(f, teacher_hf_to_gguf(hf), s);
+    }
+  if (a == "rwkv6qwen2") rwkv6_read(f, m);
+  else rwkv7_read(f, m);
+  read_student_ranks(m, m.student);
+  validate_student_weights(m);
+  return m;
+}
+
+}  // namespace radlads

@@ -1,0 +1,36 @@
+// Students with every tensor randomised (step 0 zeroes many tensors, which
+// would hide a wrong permutation), built on the tiny golden teachers.
+#pragma once
+
+#include <random>
+
+#include "models/golden_models.h"
+#include "models/student_weights.h"
+
+namespace radlads::test {
+
+struct StudentSpec {
+  StudentArch arch;
+  const char* teacher;  // "qwen2" (biases, GQA 4/2) or "llama" (no biases, GQA 4/1)
+  int use_rope = 0, tokenshift = 1, balance = 1, groupnorm = 0, attention_layers = 0;
+};
+
+inline Model random_student(const StudentSpec& v, uint64_t seed) {
+  Model t = load_model(golden_model(v.teacher));
+  StudentOptions o = StudentOptions::defaults(v.arch, t.cfg);
+  o.lora_tokenshift = 4, o.lora_decay = 6, o.lora_iclr = 5, o.lora_value = 3, o.lora_gate = 7;
+  o.use_rope = v.use_rope, o.use_tokenshift = v.tokenshift && v.arch == StudentArch::RWKV6;
+  o.balance_state = v.balance, o.groupnorm_att = v.groupnorm && v.arch == StudentArch::RWKV7;
+  o.num_attention_layers = v.attention_layers;
+  Model m = init_student(t, o, seed);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> n(0.0f, 0.2f);
+  for (auto& spec : student_new_tensors(m.cfg, m.student)) {
+    Tensor& w = m.weights[spec.name];
+    const bool decay = spec.name.ends_with("time_decay");
+    for (auto& x : w.data) x = decay ? -1.0f + n(rng) : x + n(rng);
+  }
+  return m;
+}
+
+}  // namespace radlads::test

@@ -1,0 +1,85 @@
+// `radlads export` end to end on the tiny golden teachers: HF folders that load
+// back with identical f32 logits (students and teachers, also from a student
+// GGUF), GGUF files PyPI gguf's reader opens, and one-line refusals (exit 2).
+#include <cstdlib>
+#include <filesystem>
+
+#include "export/export_test_util.h"
+#include "export/hf_folder.h"
+#include "infer/language_model.h"
+
+namespace radlads {
+using namespace test;
+
+namespace {
+
+std::vector<float> logits_at(const std::string& path) {
+  auto lm = open_language_model(path);
+  auto ids = golden_tokens("qwen2");
+  std::vector<float> out(ids.size() * size_t(lm->n_vocab()));
+  lm->score(ids.data(), 1, int(ids.size()), out.data());
+  return out;
+}
+
+}  // namespace
+
+TEST(ExportCli, StudentHfFolderRoundTripIsExact) {
+  TempDir tmp;
+  save_model_hf(random_student({StudentArch::RWKV6, "qwen2"}, 21), tmp.file("s"));
+  RunResult r = run_cli("export " + tmp.file("s") + " --format hf --out " + tmp.file("h"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(logits_at(tmp.file("h")), logits_at(tmp.file("s")));
+  // bf16 halves the file and still loads.
+  r = run_cli("export " + tmp.file("s") + " --format hf --dtype bf16 --out " + tmp.file("b"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_LT(rel_err(logits_at(tmp.file("b")), logits_at(tmp.file("s"))), 0.05);
+}
+
+TEST(ExportCli, TeacherGgufToHfFolder) {
+  TempDir tmp;
+  RunResult r = run_cli("export " + golden_model("llama") + " --format hf --out " + tmp.file("t"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(logits_at(tmp.file("t")), logits_at(golden_model("llama")));
+}
+
+// student -> GGUF (llama.cpp) -> HF folder: the GGUF imports exactly.
+TEST(ExportCli, StudentGgufImportsBack) {
+  TempDir tmp;
+  save_model_hf(random_student({StudentArch::RWKV6, "llama"}, 22), tmp.file("s"));
+  RunResult r = run_cli("export " + tmp.file("s") + " --format gguf --out " + tmp.file("s.gguf"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("log-w clamp"), std::string::npos) << r.out;
+  r = run_cli("export " + tmp.file("s.gguf") + " --format hf --out " + tmp.file("h"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(logits_at(tmp.file("h")), logits_at(tmp.file("s")));
+  // An independent reader (PyPI gguf, llama.cpp's own Python package) opens it.
+  std::string cmd = "python3 -c \"import gguf,sys; r=gguf.GGUFReader(sys.argv[1]); "
+                    "assert bytes(r.fields['general.architecture'].parts[-1]).decode()=='rwkv6qwen2'; "
+                    "assert len(r.tensors) > 0\" " + tmp.file("s.gguf");
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+TEST(ExportCli, RefusalsAreOneLineExit2) {
+  TempDir tmp;
+  RunResult r = run_cli("init --teacher " + golden_model("llama") + " --arch rad-rwkv7 --out " + tmp.file("s7"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_cli("export " + tmp.file("s7") + " --format gguf --out " + tmp.file("x.gguf"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("use_rope=1"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("x.gguf")));
+  r = run_cli("export " + tmp.file("s7") + " --format hf --dtype q8_0 --out " + tmp.file("q"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("q")));
+  // The options under which arwkv7 computes our function do export.
+  r = run_cli("init --teacher " + golden_model("llama") + " --arch rad-rwkv7 --use-rope 0 --balance-state 0 --out " +
+              tmp.file("ok7"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_cli("export " + tmp.file("ok7") + " --format gguf --dtype q8_0 --out " + tmp.file("ok7.gguf"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  std::string cmd = "python3 -c \"import gguf,sys; r=gguf.GGUFReader(sys.argv[1]); "
+                    "assert bytes(r.fields['general.architecture'].parts[-1]).decode()=='arwkv7'\" " + tmp.file("ok7.gguf");
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+}  // namespace radlads
