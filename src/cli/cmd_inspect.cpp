@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "export/gguf_student.h"
 #include "models/model.h"
 
 namespace radlads::cli {
@@ -12,7 +13,7 @@ static CommandRegistration reg("inspect", "Show a model's architecture, sizes an
   app.add_option("model", *path, "GGUF file or HF folder")->required();
   app.add_flag("--json", *json, "Print one JSON object as the last line");
   return [=]() {
-    Model m = load_model(*path);
+    Model m = is_student_gguf(*path) ? import_student_gguf(*path) : load_model(*path);
     const TeacherConfig& c = m.cfg;
     nlohmann::json dtypes = m.source_dtypes;
     fmt::print("model       {} ({})\n", m.path, m.format);
@@ -22,6 +23,11 @@ static CommandRegistration reg("inspect", "Show a model's architecture, sizes an
     fmt::print("ffn         {}\nvocab       {}\ncontext     {}\n", c.n_ff, c.n_vocab, c.n_ctx_train);
     fmt::print("rope theta  {}\nrms eps     {}\ntied head   {}\nqkv bias    {}\n", c.rope_theta,
                c.rms_eps, c.tie_embeddings, c.attn_bias);
+    const StudentOptions& so = m.student;
+    if (so.is_student())
+      fmt::print("student     {} (rope {}, tokenshift {}, balance_state {}, groupnorm {}, softmax layers {})\n",
+                 so.arch_name(), so.use_rope, so.use_tokenshift, so.balance_state, so.groupnorm_att,
+                 so.num_attention_layers);
     fmt::print("params      {} ({:.1f} M)\n", m.n_params(), double(m.n_params()) / 1e6);
     fmt::print("dtypes      {}\n", dtypes.dump());
     fmt::print("tokenizer   {} / pre '{}', {} tokens, {} merges, bos {}, eos {}\n", m.tokenizer.model,
@@ -31,6 +37,8 @@ static CommandRegistration reg("inspect", "Show a model's architecture, sizes an
       nlohmann::json j = c.to_json();
       j["n_params"] = m.n_params();
       j["format"] = m.format;
+      if (so.is_student()) j["student"] = student_config_json(c, so);
+      j["student_arch"] = so.is_student() ? so.arch_name() : "";
       j["dtypes"] = dtypes;
       j["tokenizer"] = {{"model", m.tokenizer.model}, {"pre", m.tokenizer.pre},
                         {"n_tokens", m.tokenizer.tokens.size()}, {"n_merges", m.tokenizer.merges.size()},

@@ -52,6 +52,11 @@ TEST(ExportCli, StudentGgufImportsBack) {
   r = run_cli("export " + tmp.file("s.gguf") + " --format hf --out " + tmp.file("h"));
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(logits_at(tmp.file("h")), logits_at(tmp.file("s")));
+  // Every command that runs a model opens the GGUF itself.
+  EXPECT_EQ(logits_at(tmp.file("s.gguf")), logits_at(tmp.file("s")));
+  r = run_cli("inspect " + tmp.file("s.gguf") + " --json");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("rad-rwkv6"), std::string::npos) << r.out;
   // An independent reader (PyPI gguf, llama.cpp's own Python package) opens it.
   std::string cmd = "python3 -c \"import gguf,sys; r=gguf.GGUFReader(sys.argv[1]); "
                     "assert bytes(r.fields['general.architecture'].parts[-1]).decode()=='rwkv6qwen2'; "
