@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace radlads::test {
 
 inline std::string cache_dir() {
@@ -79,6 +81,17 @@ inline std::vector<float> randn(size_t n, uint64_t seed, float scale = 1.0f) {
   std::vector<float> v(n);
   for (auto& x : v) x = d(g);
   return v;
+}
+
+// The message of the radlads::Error thrown by f, or "" if none.
+template <typename F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace radlads::test

@@ -10,7 +10,6 @@
 #include "export/gguf_student.h"
 #include "export/gguf_teacher.h"
 #include "export/hf_folder.h"
-#include "export/hf_teacher_config.h"
 
 namespace radlads::cli {
 

@@ -1,8 +1,11 @@
-// Softmax attention block (DESIGN.md, Teacher): projections, RoPE, KV append, attention, o_proj.
+// Softmax attention block (DESIGN.md, Teacher): projections, RoPE, KV append,
+// attention, o_proj; and the training forward/backward for hybrid students.
 #include "models/attention_block.h"
 
 #include <cstring>
 
+#include "core/error.h"
+#include "models/decoder_parts.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
 
@@ -40,6 +43,59 @@ void attention_block_forward(float* y, const float* xn, const AttentionWeights& 
                       kv.n_past + T, H, KVH, N, KD);
   }
   matmul_forward(y, s.att.data(), w.o, nullptr, M, QD, C);
+}
+
+void attention_block_forward_train(float* y, AttentionActs& a, const float* xn, const AttentionWeights& w,
+                                   const TeacherConfig& c, int B, int T, const int32_t* pos, const RopeTable& rope) {
+  const int64_t M = int64_t(B) * T, C = c.n_embd;
+  const int H = c.n_head, KVH = c.n_head_kv, N = c.head_dim;
+  const int64_t QD = int64_t(H) * N, KD = int64_t(KVH) * N;
+  a.q.resize(size_t(M * QD));
+  a.att.resize(size_t(M * QD));
+  a.k.resize(size_t(M * KD));
+  a.v.resize(size_t(M * KD));
+  matmul_forward(a.q.data(), xn, w.q, w.q_b, M, C, QD);
+  matmul_forward(a.k.data(), xn, w.k, w.k_b, M, C, KD);
+  matmul_forward(a.v.data(), xn, w.v, w.v_b, M, C, KD);
+  rope_forward(a.q.data(), pos, M, H, rope);
+  rope_forward(a.k.data(), pos, M, KVH, rope);
+  // Each window attends only within itself: Tq = Tk = T, k and v rows packed (stride KD).
+  for (int b = 0; b < B; b++) {
+    const int64_t qo = int64_t(b) * T * QD, ko = int64_t(b) * T * KD;
+    attention_forward(a.att.data() + qo, a.q.data() + qo, a.k.data() + ko, a.v.data() + ko, T, T, H, KVH, N, KD);
+  }
+  matmul_forward(y, a.att.data(), w.o, nullptr, M, QD, C);
+}
+
+void attention_block_backward(float* d_xn, const AttentionGrads& g, const float* d_y, AttentionActs& a,
+                              const float* xn, const AttentionWeights& w, const TeacherConfig& c, int B, int T,
+                              const int32_t* pos, const RopeTable& rope) {
+  const int64_t M = int64_t(B) * T, C = c.n_embd;
+  const int H = c.n_head, KVH = c.n_head_kv, N = c.head_dim;
+  const int64_t QD = int64_t(H) * N, KD = int64_t(KVH) * N;
+  CHECK(int64_t(a.att.size()) == M * QD && int64_t(a.k.size()) == M * KD,
+        "attention_block_backward: dims differ from the preceding forward_train");
+  a.d_att.resize(size_t(M * QD));
+  a.d_q.resize(size_t(M * QD));
+  a.d_k.resize(size_t(M * KD));
+  a.d_v.resize(size_t(M * KD));
+  a.d_tmp.resize(size_t(M * C));
+  // y = o_proj(att)
+  matmul_backward(a.d_att.data(), g.o, nullptr, d_y, a.att.data(), w.o, M, QD, C);
+  for (int b = 0; b < B; b++) {
+    const int64_t qo = int64_t(b) * T * QD, ko = int64_t(b) * T * KD;
+    attention_backward(a.d_q.data() + qo, a.d_k.data() + ko, a.d_v.data() + ko, a.d_att.data() + qo,
+                       a.q.data() + qo, a.k.data() + ko, a.v.data() + ko, T, H, KVH, N);
+  }
+  // The rotation's gradient is the inverse rotation, applied in place.
+  rope_backward(a.d_q.data(), pos, M, H, rope);
+  rope_backward(a.d_k.data(), pos, M, KVH, rope);
+  // xn feeds three projections: matmul_backward writes (=) d_inp, so sum through d_tmp.
+  matmul_backward(d_xn, g.q, g.q_b, a.d_q.data(), xn, w.q, M, C, QD);
+  matmul_backward(a.d_tmp.data(), g.k, g.k_b, a.d_k.data(), xn, w.k, M, C, KD);
+  add_inplace(d_xn, a.d_tmp.data(), M * C);
+  matmul_backward(a.d_tmp.data(), g.v, g.v_b, a.d_v.data(), xn, w.v, M, C, KD);
+  add_inplace(d_xn, a.d_tmp.data(), M * C);
 }
 
 }  // namespace radlads

@@ -1,5 +1,6 @@
 // The teacher's attention block as one reusable piece: the teacher runs it in
-// every layer, a hybrid student in the layers that keep softmax attention.
+// every layer, a hybrid student in the layers that keep softmax attention
+// (and trains them: the cache-free training forward and its backward).
 #pragma once
 
 #include <cstdint>
@@ -37,5 +38,28 @@ struct AttentionScratch {
 void attention_block_forward(float* y, const float* xn, const AttentionWeights& w, const TeacherConfig& c,
                              int B, int T, const int32_t* pos, KVCache* caches, int slot,
                              const RopeTable& rope, AttentionScratch& s);
+
+// Training forward of the block over B windows of T tokens, each window its own
+// causal sequence (no KV cache: windows start fresh). pos (M) feeds RoPE. The
+// activations its backward needs stay in a; the probabilities are not kept
+// (attention_backward recomputes them), so memory stays O(M) per layer.
+struct AttentionActs {
+  std::vector<float> q, k, v;  // (M,H*N), (M,KVH*N), (M,KVH*N): q and k after RoPE
+  std::vector<float> att;      // (M,H*N) attention output, o_proj's input
+  // Backward scratch, kept so a training step does not reallocate it.
+  std::vector<float> d_att, d_q, d_k, d_v, d_tmp;
+};
+void attention_block_forward_train(float* y, AttentionActs& a, const float* xn, const AttentionWeights& w,
+                                   const TeacherConfig& c, int B, int T, const int32_t* pos, const RopeTable& rope);
+
+// Parameter gradients (+=), each nullable (frozen; a bias also when absent).
+struct AttentionGrads {
+  float *q = nullptr, *q_b = nullptr, *k = nullptr, *k_b = nullptr, *v = nullptr, *v_b = nullptr, *o = nullptr;
+};
+// Backward of attention_block_forward_train: d_y (M,C) -> d_xn (M,C) written;
+// xn, pos and a as in that forward (a's scratch is overwritten).
+void attention_block_backward(float* d_xn, const AttentionGrads& g, const float* d_y, AttentionActs& a,
+                              const float* xn, const AttentionWeights& w, const TeacherConfig& c, int B, int T,
+                              const int32_t* pos, const RopeTable& rope);
 
 }  // namespace radlads

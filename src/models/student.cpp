@@ -54,7 +54,6 @@ void Student::forward(const int32_t* tokens, int B, int T, StudentState* states,
 }
 
 void Student::forward_train(const int32_t* tokens, int B, int T, float* logits) {
-  if (o_.num_attention_layers > 0) fail("training hybrid (softmax) student layers is not implemented yet");
   tokens_.assign(tokens, tokens + int64_t(B) * T);
   train_B_ = B, train_T_ = T;
   run(tokens, B, T, nullptr, logits, LogitsMode::All, true);
@@ -63,8 +62,10 @@ void Student::forward_train(const int32_t* tokens, int B, int T, float* logits) 
 void Student::run(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode,
                   bool save) {
   const int L = c_.n_layer;
-  std::vector<StudentState> fresh;  // hybrid layers need KV caches even in a window forward
-  if (!states && o_.num_attention_layers > 0) {
+  // Hybrid layers need KV caches even in a window forward; training (save)
+  // runs them cache-free instead, since its windows start at position 0.
+  std::vector<StudentState> fresh;
+  if (!states && o_.num_attention_layers > 0 && !save) {
     for (int b = 0; b < B; b++) fresh.push_back(new_state(T));
     states = fresh.data();
   }
@@ -100,7 +101,9 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
       rstd = act->rstd.data();
     }
     rmsnorm_forward(xn, rstd, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
-    if (o_.softmax_layer(l, L)) {
+    if (o_.softmax_layer(l, L) && act) {
+      attention_block_forward_train(y_.data(), act->attn, xn, attn_[size_t(l)], c_, B, T, pos_.data(), rope_);
+    } else if (o_.softmax_layer(l, L)) {
       CHECK(states, "hybrid softmax layers need decode states");
       if (caches.empty())
         for (int b = 0; b < B; b++) {

@@ -48,6 +48,7 @@ class Student {
   struct LayerActs {
     std::vector<float> x_in, rstd, xn, x_mid;
     MlpScratch mlp;
+    AttentionActs attn;  // hybrid softmax layers only
   };
   void run(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode, bool save);
 

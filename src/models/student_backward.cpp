@@ -1,5 +1,6 @@
 // Student backward: the forward's call list in reverse —
-//   head, final norm, then per layer from the top: MLP, time mix, input norm;
+//   head, final norm, then per layer from the top: MLP, time mix (or the
+//   hybrid layers' softmax attention), input norm;
 //   finally the embedding. The residual stream's gradient d_x accumulates.
 #include <cstring>
 
@@ -28,16 +29,26 @@ void Student::backward(const float* d_logits, GradMap* g) {
   rmsnorm_backward(d_x.data(), grad_ptr(g, "model.norm.weight"), d_xn.data(), x_final_.data(), norm_,
                    rstd_final_.data(), M, C);
   for (int l = L - 1; l >= 0; l--) {
-    const LayerActs& a = acts_[size_t(l)];
+    LayerActs& a = acts_[size_t(l)];
     auto G = [&](const char* pat) { return grad_ptr(g, layer_name(pat, l)); };
     MlpGrads mg{G("model.layers.{l}.post_attention_layernorm.weight"), G("model.layers.{l}.mlp.gate_proj.weight"),
                 G("model.layers.{l}.mlp.up_proj.weight"), G("model.layers.{l}.mlp.down_proj.weight")};
     mlp_block_backward(d_x.data(), mg, mlp_[size_t(l)], c_, a.x_mid.data(), M, a.mlp);
     // The mixer's output was added to the residual: its gradient is d_x itself.
-    if (v6_[size_t(l)])
+    if (o_.softmax_layer(l, L)) {
+      // Hybrid softmax layer: it neither reads nor writes RWKV7's v_first, so
+      // d_v_first passes through untouched.
+      AttentionGrads ag{G("model.layers.{l}.self_attn.q_proj.weight"), G("model.layers.{l}.self_attn.q_proj.bias"),
+                        G("model.layers.{l}.self_attn.k_proj.weight"), G("model.layers.{l}.self_attn.k_proj.bias"),
+                        G("model.layers.{l}.self_attn.v_proj.weight"), G("model.layers.{l}.self_attn.v_proj.bias"),
+                        G("model.layers.{l}.self_attn.o_proj.weight")};
+      attention_block_backward(d_xn.data(), ag, d_x.data(), a.attn, a.xn.data(), attn_[size_t(l)],
+                               c_, B, T, pos.data(), rope_);
+    } else if (v6_[size_t(l)]) {
       v6_[size_t(l)]->backward(d_xn.data(), d_x.data(), d, pos.data(), rope_, g);
-    else
+    } else {
       v7_[size_t(l)]->backward(d_xn.data(), d_v_first.data(), d_x.data(), d, pos.data(), v_first_.data(), rope_, g);
+    }
     rmsnorm_backward(d_tmp.data(), G("model.layers.{l}.input_layernorm.weight"), d_xn.data(), a.x_in.data(),
                      in_norm_[size_t(l)], a.rstd.data(), M, C);
     add_inplace(d_x.data(), d_tmp.data(), M * C);

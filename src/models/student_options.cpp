@@ -57,29 +57,17 @@ bool is_student_config(const json& j) {
 
 json student_config_json(const TeacherConfig& c, const StudentOptions& o) {
   const bool v6 = o.arch == StudentArch::RWKV6;
-  json j = {
-      {"architectures", {v6 ? "RWKV6Qwen2ForCausalLM" : "RWKV7Qwen2ForCausalLM"}},
-      {"model_type", v6 ? "rwkv6qwen2" : "rwkv7qwen2"},
-      {"teacher_model_type", c.arch},
-      {"hidden_size", c.n_embd},
-      {"intermediate_size", c.n_ff},
-      {"num_hidden_layers", c.n_layer},
-      {"num_attention_heads", c.n_head},
-      {"num_key_value_heads", c.n_head_kv},
-      {"head_dim", c.head_dim},
-      {"vocab_size", c.n_vocab},
-      {"max_position_embeddings", c.n_ctx_train},
-      {"rope_theta", c.rope_theta},
-      {"rms_norm_eps", c.rms_eps},
-      {"hidden_act", "silu"},
-      {"tie_word_embeddings", false},  // step 0 unties the head
-      {"attention_bias", c.attn_bias},
-      {"attention_output_bias", false},
-      {"use_rope", o.use_rope},
-      {"balance_state", o.balance_state},
-      {"num_attention_layers", o.num_attention_layers},
-      {"torch_dtype", "float32"},
-  };
+  // The teacher's fields (so the base sizes read back), then the student's.
+  json j = teacher_hf_config(c);
+  j["architectures"] = {v6 ? "RWKV6Qwen2ForCausalLM" : "RWKV7Qwen2ForCausalLM"};
+  j["model_type"] = v6 ? "rwkv6qwen2" : "rwkv7qwen2";
+  j["teacher_model_type"] = c.arch;
+  j["tie_word_embeddings"] = false;  // step 0 unties the head
+  j["attention_bias"] = c.attn_bias;
+  j["attention_output_bias"] = false;
+  j["use_rope"] = o.use_rope;
+  j["balance_state"] = o.balance_state;
+  j["num_attention_layers"] = o.num_attention_layers;
   if (v6) {
     j["use_tokenshift"] = o.use_tokenshift;
     j["lora_rank_tokenshift"] = o.lora_tokenshift;

@@ -33,4 +33,8 @@ struct TeacherConfig {
 TeacherConfig teacher_config_from_hf(const nlohmann::json& j, const std::string& path);
 TeacherConfig teacher_config_from_gguf(const GgufFile& f);
 
+// config.json of an HF folder for this teacher (Llama / Qwen2 / Mistral
+// field names), for a teacher that came from GGUF and so has none of its own.
+nlohmann::json teacher_hf_config(const TeacherConfig& c);
+
 }  // namespace radlads

@@ -17,6 +17,7 @@
 #include "text/unicode.h"
 
 namespace radlads {
+using test::error_of;
 namespace {
 
 using json = nlohmann::json;
@@ -140,17 +141,6 @@ TEST(HfTokenizer, RecognisesSmollmAndGpt2PreTokenizers) {
   EXPECT_EQ(s.pre, "");
   EXPECT_EQ(s.pre_regexes, (std::vector<std::string>{"\\p{Han}+| ?\\w+|\\s+"}));
   EXPECT_EQ(Tokenizer(s).encode("hello world"), (Ids{259, 264}));
-}
-
-// The message of the Error thrown by f, or "" if none.
-template <typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(HfTokenizer, ErrorsNameFileAndField) {

@@ -14,6 +14,7 @@
 #include "text/gguf_tokenizer.h"
 
 namespace radlads {
+using test::error_of;
 namespace {
 
 using test::TempDir;
@@ -34,15 +35,6 @@ Ids expected(const Tokenizer& tok, const std::string& text) {
   Ids ids = tok.encode(text, false);
   ids.push_back(tok.eos());
   return ids;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(DataPrepare, TokensEosAndHeldOutRule) {

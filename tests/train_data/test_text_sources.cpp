@@ -7,6 +7,7 @@
 #include "data_test_util.h"
 
 namespace radlads {
+using test::error_of;
 namespace {
 
 using test::TempDir;
@@ -17,15 +18,6 @@ std::vector<SourceDocument> read_all(const std::vector<std::string>& inputs) {
   SourceDocument d;
   while (r.next(d)) docs.push_back(d);
   return docs;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(DataSources, FolderInSortedOrderWithEveryFormat) {
