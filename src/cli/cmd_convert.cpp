@@ -58,8 +58,9 @@ struct CommonFlags {
     c.eval_tasks = eval_tasks;
     c.eval_limit = eval_limit;
     if (student.empty()) {
-      Model t = load_model(teacher);  // the options resolve against the teacher's sizes
-      c.student_options = student_config_json(t.cfg, arch.resolve(t.cfg));
+      // The options resolve against the teacher's sizes: its config alone, no weights.
+      const TeacherConfig tc = load_model_config(teacher);
+      c.student_options = student_config_json(tc, arch.resolve(tc));
     }
     c.phases = RunConfig::paper_phases();
     return c;

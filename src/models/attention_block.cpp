@@ -3,6 +3,7 @@
 #include "models/attention_block.h"
 
 #include <cstring>
+#include <vector>
 
 #include "core/error.h"
 #include "models/decoder_parts.h"
@@ -17,21 +18,35 @@ KVCache::KVCache(const TeacherConfig& c, int n_ctx, int n_layers)
       k(size_t(n_layers) * n_ctx * c.n_head_kv * c.head_dim),
       v(size_t(n_layers) * n_ctx * c.n_head_kv * c.head_dim) {}
 
+namespace {
+
+// The block's prologue, shared by the decoding and the training forward:
+// q, k, v (M rows) = projections of xn, then RoPE on q and k at pos; att is
+// sized for the attention output.
+void project_qkv(std::vector<float>& q, std::vector<float>& k, std::vector<float>& v, std::vector<float>& att,
+                 const float* xn, const AttentionWeights& w, const TeacherConfig& c, int64_t M, const int32_t* pos,
+                 const RopeTable& rope) {
+  const int64_t C = c.n_embd, QD = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
+  q.resize(size_t(M * QD));
+  att.resize(size_t(M * QD));
+  k.resize(size_t(M * KD));
+  v.resize(size_t(M * KD));
+  matmul_forward(q.data(), xn, w.q, w.q_b, M, C, QD);
+  matmul_forward(k.data(), xn, w.k, w.k_b, M, C, KD);
+  matmul_forward(v.data(), xn, w.v, w.v_b, M, C, KD);
+  rope_forward(q.data(), pos, M, c.n_head, rope);
+  rope_forward(k.data(), pos, M, c.n_head_kv, rope);
+}
+
+}  // namespace
+
 void attention_block_forward(float* y, const float* xn, const AttentionWeights& w, const TeacherConfig& c,
                              int B, int T, const int32_t* pos, KVCache* caches, int slot,
                              const RopeTable& rope, AttentionScratch& s) {
   const int64_t M = int64_t(B) * T, C = c.n_embd;
   const int H = c.n_head, KVH = c.n_head_kv, N = c.head_dim;
   const int64_t QD = int64_t(H) * N, KD = int64_t(KVH) * N;
-  s.q.resize(size_t(M * QD));
-  s.att.resize(size_t(M * QD));
-  s.k.resize(size_t(M * KD));
-  s.v.resize(size_t(M * KD));
-  matmul_forward(s.q.data(), xn, w.q, w.q_b, M, C, QD);
-  matmul_forward(s.k.data(), xn, w.k, w.k_b, M, C, KD);
-  matmul_forward(s.v.data(), xn, w.v, w.v_b, M, C, KD);
-  rope_forward(s.q.data(), pos, M, H, rope);
-  rope_forward(s.k.data(), pos, M, KVH, rope);
+  project_qkv(s.q, s.k, s.v, s.att, xn, w, c, M, pos, rope);
   for (int b = 0; b < B; b++) {
     KVCache& kv = caches[b];
     const size_t off = size_t(slot) * kv.n_ctx * KD;
@@ -50,15 +65,7 @@ void attention_block_forward_train(float* y, AttentionActs& a, const float* xn, 
   const int64_t M = int64_t(B) * T, C = c.n_embd;
   const int H = c.n_head, KVH = c.n_head_kv, N = c.head_dim;
   const int64_t QD = int64_t(H) * N, KD = int64_t(KVH) * N;
-  a.q.resize(size_t(M * QD));
-  a.att.resize(size_t(M * QD));
-  a.k.resize(size_t(M * KD));
-  a.v.resize(size_t(M * KD));
-  matmul_forward(a.q.data(), xn, w.q, w.q_b, M, C, QD);
-  matmul_forward(a.k.data(), xn, w.k, w.k_b, M, C, KD);
-  matmul_forward(a.v.data(), xn, w.v, w.v_b, M, C, KD);
-  rope_forward(a.q.data(), pos, M, H, rope);
-  rope_forward(a.k.data(), pos, M, KVH, rope);
+  project_qkv(a.q, a.k, a.v, a.att, xn, w, c, M, pos, rope);
   // Each window attends only within itself: Tq = Tk = T, k and v rows packed (stride KD).
   for (int b = 0; b < B; b++) {
     const int64_t qo = int64_t(b) * T * QD, ko = int64_t(b) * T * KD;

@@ -112,10 +112,8 @@ static Model load_gguf(const std::string& path) {
   return m;
 }
 
-static Model load_hf(const std::string& dir) {
-  Model m;
-  m.path = dir;
-  m.format = "hf";
+// config.json of an HF folder into m.hf_config, m.cfg and (for a student) m.student.
+static void read_hf_config(const std::string& dir, Model& m) {
   std::string cfg_path = (fs::path(dir) / "config.json").string();
   try {
     m.hf_config = nlohmann::json::parse(read_text_file(cfg_path));
@@ -133,6 +131,14 @@ static Model load_hf(const std::string& dir) {
   m.cfg = teacher_config_from_hf(base, cfg_path);
   if (student && (m.student.num_attention_layers < 0 || m.student.num_attention_layers > m.cfg.n_layer))
     fail("{}: num_attention_layers {} is outside 0..{}", cfg_path, m.student.num_attention_layers, m.cfg.n_layer);
+}
+
+static Model load_hf(const std::string& dir) {
+  Model m;
+  m.path = dir;
+  m.format = "hf";
+  read_hf_config(dir, m);
+  const bool student = m.student.is_student();
   m.tokenizer = tokenizer_spec_from_hf(dir);
   m.weights = load_safetensors_dir(dir, &m.source_dtypes);
   // A tied model may still ship lm_head.weight; keep one copy only.
@@ -144,6 +150,17 @@ static Model load_hf(const std::string& dir) {
     validate_teacher_weights(m);
   }
   return m;
+}
+
+TeacherConfig load_model_config(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    Model m;
+    read_hf_config(path, m);
+    return m.cfg;
+  }
+  if (!fs::exists(path, ec)) fail("{}: no such file or directory", path);
+  return teacher_config_from_gguf(GgufFile(path));
 }
 
 Model load_model(const std::string& path) {

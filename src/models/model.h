@@ -36,6 +36,10 @@ struct Model {
 // Checks every tensor the architecture needs is present with the right shape.
 Model load_model(const std::string& path);
 
+// Only the sizes of the model at path (GGUF metadata or config.json), without
+// reading any weights.
+TeacherConfig load_model_config(const std::string& path);
+
 // Checks names and shapes of a teacher's weights; throws Error naming path.
 void validate_teacher_weights(const Model& m);
 

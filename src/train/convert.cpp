@@ -106,12 +106,9 @@ json run_convert(RunConfig cfg, bool resume) {
   } else {
     if (fs::exists(out, ec) && !fs::is_empty(out, ec))
       fail("{}: already exists; pass --resume to continue it, or choose a new folder", out);
-    fs::create_directories(out, ec);
-    if (ec) fail("{}: cannot create: {}", out, ec.message());
   }
   const json cfg_json = to_json(cfg);
   fmt::print(stderr, "radlads convert, {} threads, resolved config:\n{}\n", omp_get_max_threads(), cfg_json.dump(2));
-  if (!resume) write_json_atomic(join(out, "config.json"), cfg_json);
 
   Model teacher = load_model(cfg.teacher);
   Model student = resume ? load_model(join(ck_dir, "model")) : initial_student(cfg, teacher);
@@ -128,6 +125,11 @@ json run_convert(RunConfig cfg, bool resume) {
              join(cfg.data, "train.bin"), t, teacher.cfg.n_vocab);
   }
   HeldoutEvaluator heldout(teacher, heldout_windows(cfg));
+  if (!resume) {  // only once every input has loaded: a bad one leaves no run folder behind
+    fs::create_directories(out, ec);
+    if (ec) fail("{}: cannot create: {}", out, ec.message());
+    write_json_atomic(join(out, "config.json"), cfg_json);
+  }
 
   if (resume) truncate_after_step(log_path, ck->phase, ck->step);
   MetricsLog log(log_path, resume);

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "export/export_test_util.h"
+#include "models/random_student.h"
 #include "export/hf_folder.h"
 #include "infer/language_model.h"
 

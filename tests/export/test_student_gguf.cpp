@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/file_io.h"
-#include "export/export_test_util.h"
+#include "models/random_student.h"
 #include "export/gguf_student.h"
 #include "export/hf_folder.h"
 #include "infer/language_model.h"

@@ -8,6 +8,7 @@
 #include "export/hf_folder.h"
 #include "infer/language_model.h"
 #include "models/golden_models.h"
+#include "models/random_student.h"
 #include "models/student.h"
 #include "models/student_weights.h"
 #include "ops/losses.h"
@@ -31,23 +32,10 @@ const Variant kVariants[] = {
 };
 
 // A student of the golden Qwen2 teacher (GQA 4/2, q/k/v biases) whose every
-// tensor is randomised: step 0 zeroes many tensors, which would hide bugs.
+// tensor is randomised (models/random_student.h).
 Model random_student(const Variant& v, uint64_t seed) {
-  Model t = load_model(golden_model("qwen2"));
-  StudentOptions o = StudentOptions::defaults(v.arch, t.cfg);
-  o.lora_tokenshift = 4, o.lora_decay = 6, o.lora_iclr = 5, o.lora_value = 3, o.lora_gate = 7;
-  o.use_rope = v.use_rope, o.use_tokenshift = v.tokenshift && v.arch == StudentArch::RWKV6;
-  o.balance_state = v.balance, o.groupnorm_att = v.groupnorm && v.arch == StudentArch::RWKV7;
-  o.num_attention_layers = v.attention_layers;
-  Model m = init_student(t, o, seed);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> n(0.0f, 0.2f);
-  for (auto& spec : student_new_tensors(m.cfg, m.student)) {
-    Tensor& w = m.weights[spec.name];
-    const bool decay = spec.name.find("time_decay") != std::string::npos && spec.name.find("_w") == std::string::npos;
-    for (auto& x : w.data) x = decay ? -1.0f + n(rng) : (spec.name.find("w0") != std::string::npos ? 0.5f + n(rng) : x + n(rng));
-  }
-  return m;
+  return test::random_student({v.arch, "qwen2", v.use_rope, v.tokenshift, v.balance, v.groupnorm, v.attention_layers},
+                              seed);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Students with every tensor randomised (step 0 zeroes many tensors, which
-// would hide a wrong permutation), built on the tiny golden teachers.
+// would hide bugs and wrong permutations), built on the tiny golden teachers;
+// shared by the model and export tests.
 #pragma once
 
 #include <random>
@@ -27,8 +28,10 @@ inline Model random_student(const StudentSpec& v, uint64_t seed) {
   std::normal_distribution<float> n(0.0f, 0.2f);
   for (auto& spec : student_new_tensors(m.cfg, m.student)) {
     Tensor& w = m.weights[spec.name];
+    // Decays (v6 time_decay, v7 w0) stay in a sane range; the rest gets noise on top of the init.
     const bool decay = spec.name.ends_with("time_decay");
-    for (auto& x : w.data) x = decay ? -1.0f + n(rng) : x + n(rng);
+    const bool w0 = spec.name.ends_with(".w0");
+    for (auto& x : w.data) x = decay ? -1.0f + n(rng) : w0 ? 0.5f + n(rng) : x + n(rng);
   }
   return m;
 }
