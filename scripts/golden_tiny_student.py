@@ -6,13 +6,17 @@ names, shapes and layouts: HF Linear weights [out,in]; LoRA factors and
 token-shift mixers [in,out] as the reference stores them; per-channel vectors
 [1,1,n]; v6 state key-major S[i][j], v7 state value-major S[j][i]).
 
-Three cases, each on B = 2 sequences of T = 5 tokens (sequence 0 at positions
+Five cases, each on B = 2 sequences of T = 5 tokens (sequence 0 at positions
 0..4, sequence 1 at 3..7), all q/k/v with biases (Qwen2 style):
   v6        one RAD-RWKV6 layer: use_tokenshift=1, use_rope=0, balance_state=1,
             C = 48, H = 6, KVH = 2 (GQA ratio 3), N = 8
   v7_bal    RAD-RWKV7 layers 0 and 1 (the value residual v_first links them):
             use_rope=1, balance_state=1, groupnorm_att=0, C = 32, H = 4, KVH = 2
   v7_gn     the same pair with balance_state=0, groupnorm_att=1
+  v7_plain  the pair with use_rope=0, balance_state=0, groupnorm_att=0
+  v7_bal_gn the pair with use_rope=1, balance_state=1, groupnorm_att=1
+(The last two pin DESIGN.md's corrected output scale: p·N^-1/2 exactly when
+groupnorm_att=0, whatever balance_state is.)
 Each layer l reads its own random normed input xn.l. Outputs: y.l, the final
 recurrent state state.l (zero initial state), v6's shift state and v7's
 v_first; gradients of L = Σ_l Σ y.l ⊙ R.l (R.l fixed random) w.r.t. every
@@ -140,7 +144,8 @@ def rwkv7_time_mix(P, x, dims, opt, layer, v_first):
              - np.einsum("bhji,bhi->bhj", S, kap)[..., None] * (at * kap)[:, :, None, :]
              + v[:, t, :, :, None] * kt[:, t, :, None, :])
         p[:, t] = np.einsum("bhji,bhi->bhj", S, r[:, t])
-    if opt["balance_state"]:
+    # DESIGN.md (corrected): N^-1/2 exactly when there is no GroupNorm, whatever balance_state is.
+    if not opt["groupnorm_att"]:
         p = p * N ** -0.5
     if opt["groupnorm_att"]:
         mean = p.mean(-1, keepdims=True)
@@ -279,7 +284,13 @@ def cases():
     v7b = make_case("v7_gn", "rad-rwkv7", v7_dims,
                     dict(use_tokenshift=False, use_rope=True, balance_state=False, groupnorm_att=True),
                     v7_ranks, [0, 1], seed=72)
-    return [v6, v7a, v7b]
+    v7c = make_case("v7_plain", "rad-rwkv7", v7_dims,
+                    dict(use_tokenshift=False, use_rope=False, balance_state=False, groupnorm_att=False),
+                    v7_ranks, [0, 1], seed=73)
+    v7d = make_case("v7_bal_gn", "rad-rwkv7", v7_dims,
+                    dict(use_tokenshift=False, use_rope=True, balance_state=True, groupnorm_att=True),
+                    v7_ranks, [0, 1], seed=74)
+    return [v6, v7a, v7b, v7c, v7d]
 
 
 def fmt(a):

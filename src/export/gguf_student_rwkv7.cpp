@@ -45,9 +45,12 @@ std::string rwkv7_blocker(const Model& m) {
   return "";
 }
 
-// r scale that turns llama.cpp's fixed GroupNorm eps 64e-5 into ours, N·1e-5.
+// r scale that turns llama.cpp's fixed GroupNorm eps 64e-5 into ours, N·1e-5;
+// without GroupNorm it carries our output scale (p is linear in r). Both hold
+// only with balance_state = 0, where the GroupNorm path has no pre-scale.
 static double r_scale(const Model& m) {
-  return m.student.groupnorm_att ? std::sqrt(64.0 / double(m.cfg.head_dim)) : 1.0;
+  return m.student.groupnorm_att ? std::sqrt(64.0 / double(m.cfg.head_dim))
+                                 : double(m.student.rwkv7_output_scale(m.cfg.head_dim));
 }
 
 // [KVH*N, C] -> [H*N, C]: head h reads kv head h / (H/KVH), as ours and HF's repeat_kv do.

@@ -110,7 +110,7 @@ void Rwkv7TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rop
     kb_[size_t(i)] = kappa_[size_t(i)] * a_[size_t(i)];
   }
   wkv7_forward(p_raw_.data(), io.state, r_.data(), w_.data(), kt_.data(), vmix_.data(), ka_.data(), kb_.data(),
-               d.B, d.T, d.H, d.N, opt_.balance_state ? 1.0f / std::sqrt(float(d.N)) : 1.0f);
+               d.B, d.T, d.H, d.N, opt_.rwkv7_output_scale(d.N));
   if (opt_.groupnorm_att) {
     sz(gn_mean_, M * d.H), sz(gn_rstd_, M * d.H);
     group_norm_forward(pn_.data(), gn_mean_.data(), gn_rstd_.data(), p_raw_.data(), ln_w_, ln_b_, M, d.H, d.N,

@@ -47,7 +47,7 @@ void Rwkv7TimeMix::backward(float* d_xn, float* d_v_first, const float* d_y, con
   sz(d_r_, M * A), sz(d_w_, M * A), sz(d_kt_, M * A), sz(d_vm_, M * A), sz(d_ka_, M * A), sz(d_kb_, M * A);
   wkv7_backward(d_r_.data(), d_w_.data(), d_kt_.data(), d_vm_.data(), d_ka_.data(), d_kb_.data(), nullptr,
                 d_gp_.data(), nullptr, r_.data(), w_.data(), kt_.data(), vmix_.data(), ka_.data(), kb_.data(), nullptr,
-                d.B, d.T, d.H, d.N, opt_.balance_state ? 1.0f / std::sqrt(float(d.N)) : 1.0f);
+                d.B, d.T, d.H, d.N, opt_.rwkv7_output_scale(d.N));
 
   // ka = −κ, kb = κ⊙a   (in place: d_ka_ becomes ∂/∂κ, d_kb_ becomes ∂/∂a)
 #pragma omp parallel for schedule(static)

@@ -17,6 +17,11 @@ const char* StudentOptions::arch_name() const {
   }
 }
 
+float StudentOptions::rwkv7_output_scale(int N) const {
+  const bool scaled = legacy_output_scale ? balance_state : !groupnorm_att;
+  return scaled ? 1.0f / std::sqrt(float(N)) : 1.0f;
+}
+
 StudentArch student_arch_from_name(const std::string& s) {
   if (s == "rad-rwkv6") return StudentArch::RWKV6;
   if (s == "rad-rwkv7") return StudentArch::RWKV7;
@@ -74,6 +79,8 @@ json student_config_json(const TeacherConfig& c, const StudentOptions& o) {
     j["lora_rank_decay"] = o.lora_decay;
   } else {
     j["groupnorm_att"] = o.groupnorm_att;
+    // Which output-scale rule the weights were trained under (see StudentOptions).
+    j["rwkv7_output_scale"] = o.legacy_output_scale ? "balance_state" : "groupnorm";
     j["lora_rank_decay"] = o.lora_decay;
     j["lora_rank_iclr"] = o.lora_iclr;
     j["lora_rank_value_residual_mix"] = o.lora_value;
@@ -95,6 +102,19 @@ StudentOptions student_options_from_json(const json& j, const std::string& path)
   o.use_tokenshift = o.arch == StudentArch::RWKV6 ? flag("use_tokenshift", true) : false;
   o.balance_state = flag("balance_state", true);
   o.groupnorm_att = o.arch == StudentArch::RWKV7 ? flag("groupnorm_att", false) : false;
+  if (o.arch == StudentArch::RWKV7) {
+    // Absent: a radlads student from before the correction (those carry
+    // teacher_model_type) keeps the old rule; anything else (the reference's
+    // configs) follows the reference's.
+    if (j.contains("rwkv7_output_scale")) {
+      const json& s = j["rwkv7_output_scale"];
+      if (!s.is_string() || (s != "groupnorm" && s != "balance_state"))
+        fail("{}: field 'rwkv7_output_scale' must be \"groupnorm\" or \"balance_state\"", path);
+      o.legacy_output_scale = s == "balance_state";
+    } else {
+      o.legacy_output_scale = j.contains("teacher_model_type");
+    }
+  }
   // Ranks come from the tensor shapes (read_student_ranks); the config's values
   // stand where no tensor carries them (e.g. no value-residual layer in a hybrid).
   auto rank = [&](const char* k) {

@@ -26,11 +26,17 @@ struct StudentOptions {
   bool use_tokenshift = true;  // v6 only
   bool balance_state = true;
   bool groupnorm_att = false;  // v7 only
+  // v7: students written before DESIGN.md's correction scaled p by N^-1/2 iff
+  // balance_state (also before GroupNorm); they keep that function on load.
+  bool legacy_output_scale = false;
   int num_attention_layers = 0;  // hybrid: the last n layers keep softmax attention
 
   bool is_student() const { return arch != StudentArch::None; }
   bool softmax_layer(int l, int n_layer) const { return l >= n_layer - num_attention_layers; }
   const char* arch_name() const;  // "rad-rwkv6" / "rad-rwkv7"
+  // v7: the factor on p = S·r before the optional GroupNorm. DESIGN.md (the
+  // reference's rule): N^-1/2 without GroupNorm, 1 with it.
+  float rwkv7_output_scale(int N) const;
 
   // The paper's defaults for this arch and teacher size (DESIGN.md).
   static StudentOptions defaults(StudentArch a, const TeacherConfig& c);

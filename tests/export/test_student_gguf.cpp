@@ -223,11 +223,31 @@ TEST(StudentGguf, Rwkv7ArwkvLayout) {
   EXPECT_LT(rel_err(logits_of(back), logits_of(m)), 1e-5);
 }
 
-TEST(StudentGguf, Rwkv7ImportIsByteExactWithoutGroupNorm) {
+// Without GroupNorm our p carries N^-1/2 (DESIGN.md), which arwkv7 can only
+// hold in its receptance weights: r = q·N^-1/2 (2^-1.5 for N = 8, so it rounds).
+TEST(StudentGguf, Rwkv7WithoutGroupNormFoldsTheOutputScaleIntoR) {
   Model m = random_student({StudentArch::RWKV7, "llama", 0, 0, 0, 0}, 13);
   TempDir tmp;
   export_student_gguf(m, tmp.file("a.gguf"), GgmlType::F32);
+  GgufFile f(tmp.file("a.gguf"));
+  const float scale = 1.0f / std::sqrt(float(m.cfg.head_dim));
+  const Tensor r = G(f, 0, "time_mix_receptance.weight");
+  const Tensor& q0 = W(m, 0, "q_proj.weight");
+  for (size_t i = 0; i < r.data.size(); i++) ASSERT_EQ(r.data[i], q0.data[i] * scale);
   Model back = import_student_gguf(tmp.file("a.gguf"));
+  for (auto& [name, t] : m.weights) EXPECT_LT(rel_err(back.w(name).data, t.data), 1e-6) << name;
+  EXPECT_LT(rel_err(logits_of(back), logits_of(m)), 1e-5);
+}
+
+// A student made before the output-scale correction (balance_state = 0: no
+// factor) exports with r = q, so the round trip is byte-exact.
+TEST(StudentGguf, Rwkv7LegacyScaleImportIsByteExact) {
+  Model m = random_student({StudentArch::RWKV7, "llama", 0, 0, 0, 0}, 13);
+  m.student.legacy_output_scale = true;
+  TempDir tmp;
+  export_student_gguf(m, tmp.file("a.gguf"), GgmlType::F32);
+  Model back = import_student_gguf(tmp.file("a.gguf"));
+  EXPECT_TRUE(back.student.legacy_output_scale);
   for (auto& [name, t] : m.weights) EXPECT_EQ(back.w(name).data, t.data) << name;
   export_student_gguf(back, tmp.file("b.gguf"), GgmlType::F32);
   EXPECT_EQ(read_text_file(tmp.file("a.gguf")), read_text_file(tmp.file("b.gguf")));

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/file_io.h"
 #include "export/hf_folder.h"
 #include "infer/language_model.h"
 #include "models/golden_models.h"
@@ -165,5 +166,63 @@ TEST_P(StudentGradients, EveryTensorMatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Tiny, StudentGradients, ::testing::ValuesIn(kVariants),
                          [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace radlads
+
+namespace radlads {
+
+// DESIGN.md's corrected RAD-RWKV7 output scale: p·N^-1/2 exactly when there is
+// no GroupNorm. (The golden cases v7_plain and v7_bal_gn pin the new rule's
+// numbers independently.) Students written before the correction carry no
+// rwkv7_output_scale field and must keep computing the old function, where the
+// factor was N^-1/2 iff balance_state.
+TEST(Rwkv7OutputScale, RuleAndLegacyStudentsKeepTheirFunction) {
+  StudentOptions o;
+  o.arch = StudentArch::RWKV7;
+  for (int bal : {0, 1})
+    for (int gn : {0, 1}) {
+      o.balance_state = bal, o.groupnorm_att = gn;
+      o.legacy_output_scale = false;
+      EXPECT_EQ(o.rwkv7_output_scale(64), gn ? 1.0f : 0.125f) << bal << gn;
+      o.legacy_output_scale = true;
+      EXPECT_EQ(o.rwkv7_output_scale(64), bal ? 0.125f : 1.0f) << bal << gn;
+    }
+
+  // balance_state = 0, no GroupNorm: the old rule had no factor, the new one N^-1/2.
+  Model m = test::random_student({StudentArch::RWKV7, "qwen2", 1, 0, 0, 0, 0}, 5);
+  TempDir tmp;
+  save_model_hf(m, tmp.file("new"));
+  nlohmann::json cfg = nlohmann::json::parse(read_text_file(tmp.file("new") + "/config.json"));
+  EXPECT_EQ(cfg.at("rwkv7_output_scale"), "groupnorm");
+  EXPECT_FALSE(load_model(tmp.file("new")).student.legacy_output_scale);
+
+  // A pre-correction radlads config (no field, teacher_model_type present) loads as legacy...
+  cfg.erase("rwkv7_output_scale");
+  write_file_atomic(tmp.file("new") + "/config.json", [&](std::FILE* f) { std::fputs(cfg.dump(2).c_str(), f); });
+  Model legacy = load_model(tmp.file("new"));
+  EXPECT_TRUE(legacy.student.legacy_output_scale);
+  // ... and computes the old function: legacy(W_o) = new(√N·W_o), since p enters o_proj linearly.
+  Model scaled = m;
+  const float sq = std::sqrt(float(m.cfg.head_dim));
+  for (int l = 0; l < m.cfg.n_layer; l++)
+    for (auto& x : scaled.weights["model.layers." + std::to_string(l) + ".self_attn.o_proj.weight"].data) x *= sq;
+  const int T = 7, V = m.cfg.n_vocab;
+  std::vector<int32_t> ids(T);
+  for (int t = 0; t < T; t++) ids[size_t(t)] = (t * 5 + 1) % V;
+  std::vector<float> a(size_t(T * V)), b(size_t(T * V)), c(size_t(T * V));
+  make_language_model(std::move(legacy))->score(ids.data(), 1, T, a.data());
+  make_language_model(std::move(scaled))->score(ids.data(), 1, T, b.data());
+  make_language_model(std::move(m))->score(ids.data(), 1, T, c.data());
+  EXPECT_LT(test::rel_err(a, b), 1e-5);
+  EXPECT_GT(test::rel_err(a, c), 1e-3) << "the legacy flag must change the function";
+
+  // A config from elsewhere (the reference's: no teacher_model_type) follows the reference's rule.
+  cfg.erase("teacher_model_type");
+  EXPECT_FALSE(student_options_from_json(cfg, "x").legacy_output_scale);
+  cfg["rwkv7_output_scale"] = "balance_state";
+  EXPECT_TRUE(student_options_from_json(cfg, "x").legacy_output_scale);
+  cfg["rwkv7_output_scale"] = "sometimes";
+  EXPECT_THROW(student_options_from_json(cfg, "x"), Error);
+}
 
 }  // namespace radlads
