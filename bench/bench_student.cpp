@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i++)
     if (std::strcmp(argv[i], "--threads") == 0) omp_set_num_threads(std::atoi(argv[i + 1]));
   try {
-    const double sgemm = measure_sgemm_gflops();
+    fmt::print("{}\n", system_line());
+    const double sgemm = measure_sgemm_ceiling().gflops;
     Model teacher = load_model(argv[1]);
     Model student_model = init_student(teacher, StudentOptions::defaults(student_arch_from_name(arch), teacher.cfg), 1);
     auto t = make_language_model(std::move(teacher));

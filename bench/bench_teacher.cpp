@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   }
   if (argc >= 4 && std::strcmp(argv[2], "--threads") == 0) omp_set_num_threads(std::atoi(argv[3]));
   try {
-    const double sgemm = measure_sgemm_gflops();
+    fmt::print("{}\n", system_line());
+    const double sgemm = measure_sgemm_ceiling().gflops;
     Model m = load_model(argv[1]);
     Teacher t(m);
     const TeacherConfig& c = t.cfg();

@@ -149,9 +149,10 @@ int main(int argc, char** argv) {
   const size_t n = size_t(B) * T * H * N, ns = size_t(B) * H * N * N;
   const double tok = double(B) * T, th = double(B) * T * H, NN = double(N) * N;
   const int nt = omp_get_max_threads();
+  fmt::print("{}\n", system_line());
   fmt::print(
       "bench_wkv: B={} T={} H={} N={}  threads {}  best of {}  sgemm ceiling {:.1f} GFLOP/s\n", B,
-      T, H, N, omp_get_max_threads(), g_reps, measure_sgemm_gflops(512, 3));
+      T, H, N, omp_get_max_threads(), g_reps, measure_sgemm_ceiling(2).gflops);
 
   auto r = rnd(n, 1, -1, 1), k = rnd(n, 2, -1, 1), v = rnd(n, 3, -1, 1),
        logw = rnd(n, 4, -5.0f, -0.01f), dout = rnd(n, 5, -1, 1), s0 = rnd(ns, 6, -0.5f, 0.5f);

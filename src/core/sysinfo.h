@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace radlads {
 
@@ -10,8 +11,22 @@ size_t rss_bytes();       // current resident set size
 size_t peak_rss_bytes();  // peak resident set size
 double now_seconds();     // monotonic
 
-// GFLOP/s of OpenBLAS sgemm on square n x n x n products (best of reps),
-// with the current thread count: the ceiling our kernels are compared to.
+// GFLOP/s of our sgemm (ops/blas.h) on square n x n x n products (best of
+// reps), with the current thread count.
 double measure_sgemm_gflops(int n = 1024, int reps = 5);
+
+// The ceiling every benchmark divides by: the best sgemm on this machine,
+// max(our sgemm, OpenBLAS's sgemm) at n = 1024 and 2048, best of reps, with
+// the current thread count; `which` names the winner.
+struct SgemmCeiling {
+  double gflops = 0, ours = 0, openblas = 0;
+  std::string which;
+};
+SgemmCeiling measure_sgemm_ceiling(int reps = 3);
+
+// One line for logs and benchmarks: the CPU, its vector features, the kernel
+// set of our own ops, the sgemm library and its kernels, OpenBLAS's core (the
+// double-precision path) and the thread count.
+std::string system_line();
 
 }  // namespace radlads

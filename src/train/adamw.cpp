@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "ops/vector_kernels.h"
 
 namespace radlads {
 
@@ -18,23 +19,10 @@ void AdamW::step(ParamSet& p, double lr) {
   t++;
   // torch: w ← w·(1 − lr·wd); m̂/(√v̂ + eps) written as m/bc1 / (√v/√bc2 + eps).
   const double bc1 = 1.0 - std::pow(cfg.beta1, double(t)), bc2 = 1.0 - std::pow(cfg.beta2, double(t));
-  const float b1 = float(cfg.beta1), b2 = float(cfg.beta2), eps = float(cfg.eps);
-  const float step_size = float(lr / bc1), sqrt_bc2 = float(std::sqrt(bc2));
-  const float decay = float(1.0 - lr * cfg.weight_decay);
-  for (size_t i = 0; i < p.weights.size(); i++) {
-    float* w = p.weights[i]->ptr();
-    const float* g = p.grad(i).ptr();
-    float* mi = m[i].ptr();
-    float* vi = v[i].ptr();
-    const int64_t n = p.weights[i]->numel();
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < n; j++) {
-      const float gj = g[j];
-      mi[j] = b1 * mi[j] + (1.0f - b1) * gj;
-      vi[j] = b2 * vi[j] + (1.0f - b2) * gj * gj;
-      w[j] = w[j] * decay - step_size * mi[j] / (std::sqrt(vi[j]) / sqrt_bc2 + eps);
-    }
-  }
+  const AdamWStep s{float(cfg.beta1),      float(cfg.beta2),         float(cfg.eps),
+                    float(lr / bc1),         float(std::sqrt(bc2)),    float(1.0 - lr * cfg.weight_decay)};
+  for (size_t i = 0; i < p.weights.size(); i++)
+    adamw_update(p.weights[i]->ptr(), m[i].ptr(), v[i].ptr(), p.grad(i).ptr(), p.weights[i]->numel(), s);
 }
 
 }  // namespace radlads

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "ops/vector_kernels.h"
 
 namespace radlads {
 
@@ -23,23 +24,9 @@ void ParamSet::zero_grad() {
 }
 
 double ParamSet::grad_norm() const {
-  // Fixed-size blocks reduced in index order: the same sum for any thread count.
-  constexpr int64_t kBlock = 1 << 16;
+  // sum_squares has a fixed order: the same sum for any thread count.
   double total = 0;
-  for (size_t i = 0; i < names.size(); i++) {
-    const Tensor& g = grad(i);
-    const int64_t n = g.numel(), nb = (n + kBlock - 1) / kBlock;
-    std::vector<double> part(static_cast<size_t>(nb));
-    const float* p = g.ptr();
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < nb; b++) {
-      double s = 0;
-      const int64_t e = std::min(n, (b + 1) * kBlock);
-      for (int64_t j = b * kBlock; j < e; j++) s += double(p[j]) * p[j];
-      part[size_t(b)] = s;
-    }
-    for (double s : part) total += s;
-  }
+  for (size_t i = 0; i < names.size(); i++) total += sum_squares(grad(i).ptr(), grad(i).numel());
   return std::sqrt(total);
 }
 
