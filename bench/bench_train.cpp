@@ -46,19 +46,25 @@ static double wkv_flops(const TeacherConfig& c) { return 6.0 * c.n_head * double
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL [--arch rad-rwkv6|rad-rwkv7] [--threads N] [--steps S] [--T 512]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL [--arch rad-rwkv6|rad-rwkv7] [--threads N] [--steps S] [--T 512] [--teacher-gemm auto|f32|bf16]\n", argv[0]);
     return 2;
   }
-  std::string arch = "rad-rwkv7";
+  std::string arch = "rad-rwkv7", teacher_gemm = "auto";
   int steps = 2, T = 512;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) omp_set_num_threads(std::atoi(argv[i + 1]));
     else if (!std::strcmp(argv[i], "--arch")) arch = argv[i + 1];
     else if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--T")) T = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--teacher-gemm")) teacher_gemm = argv[i + 1];
   }
   try {
-    const double sgemm = measure_sgemm_gflops();
+    fmt::print("{}\n", system_line());
+    const SgemmCeiling ceil = measure_sgemm_ceiling();
+    const double sgemm = ceil.gflops;
+    const TeacherGemm tg = teacher_gemm_from_name(teacher_gemm);
+    fmt::print("sgemm ceiling {:.1f} GFLOP/s ({}; ours {:.1f}, OpenBLAS {:.1f}; best of n = 1024, 2048)  teacher GEMMs {}\n",
+               sgemm, ceil.which, ceil.ours, ceil.openblas, teacher_gemm_name(tg));
     Model teacher = load_model(argv[1]);
     const TeacherConfig& c = teacher.cfg;
     Model student = init_student(teacher, StudentOptions::defaults(student_arch_from_name(arch), c), 1);
@@ -79,7 +85,7 @@ int main(int argc, char** argv) {
       const bool align = which == 0;
       ParamSet p(student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
       AdamW opt(p, AdamWConfig{});
-      auto obj = align ? make_align_objective(teacher, student) : make_distill_objective(&teacher, student, 1, 0);
+      auto obj = align ? make_align_objective(teacher, student, tg) : make_distill_objective(&teacher, student, 1, 0, tg);
       const float scale = float(1.0 / double(obj->rows_per_window(T)));
       double best = 1e30;
       for (int s = 0; s < steps + 1; s++) {  // the first step warms up allocations

@@ -8,6 +8,7 @@
 #include "cli/student_flags.h"
 #include "core/error.h"
 #include "models/model.h"
+#include "models/teacher.h"
 #include "train/convert.h"
 
 namespace radlads::cli {
@@ -16,7 +17,7 @@ namespace {
 
 // What every training command shares.
 struct CommonFlags {
-  std::string teacher, student, data, out, eval_tasks;
+  std::string teacher, student, data, out, eval_tasks, teacher_gemm = "auto";
   StudentFlags arch;
   uint64_t seed = 1234;
   int64_t checkpoint_every = 0, eval_limit = 100;
@@ -36,6 +37,9 @@ struct CommonFlags {
     app.add_option("--heldout-len", heldout_len, "Tokens per held-out window")->capture_default_str();
     app.add_option("--eval-tasks", eval_tasks, "Benchmarks at the end, e.g. lambada,hellaswag:50 (empty: none)");
     app.add_option("--eval-limit", eval_limit, "Items per benchmark task")->capture_default_str();
+    app.add_option("--teacher-gemm", teacher_gemm,
+                   "Frozen teacher's linear layers in steps 1-2: auto (bf16 where the CPU has AVX512-BF16/AMX), f32, bf16")
+        ->capture_default_str();
     app.add_flag("--resume", resume, "Continue --out from its latest checkpoint (its saved config wins)");
     app.add_flag("--json", json, "Print the results as one JSON object on the last line");
   }
@@ -57,6 +61,7 @@ struct CommonFlags {
     c.heldout_len = heldout_len;
     c.eval_tasks = eval_tasks;
     c.eval_limit = eval_limit;
+    c.teacher_gemm = teacher_gemm_name(teacher_gemm_from_name(teacher_gemm));
     if (student.empty()) {
       // The options resolve against the teacher's sizes: its config alone, no weights.
       const TeacherConfig tc = load_model_config(teacher);

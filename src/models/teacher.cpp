@@ -25,7 +25,16 @@ AttentionWeights teacher_attention_weights(const Model& m, int l) {
           P("model.layers.{l}.self_attn.o_proj.weight")};
 }
 
-Teacher::Teacher(const Model& m) : c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta) {
+const char* teacher_gemm_name(TeacherGemm g) { return g == TeacherGemm::BF16 ? "bf16" : "f32"; }
+
+TeacherGemm teacher_gemm_from_name(const std::string& s) {
+  if (s == "f32") return TeacherGemm::F32;
+  if (s == "bf16") return TeacherGemm::BF16;
+  if (s == "auto") return bf16_gemm_available() ? TeacherGemm::BF16 : TeacherGemm::F32;
+  fail("unknown teacher GEMM precision '{}' (auto, f32, bf16)", s);
+}
+
+Teacher::Teacher(const Model& m, TeacherGemm gemm) : c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta) {
   for (int l = 0; l < c_.n_layer; l++) {
     in_norm_.push_back(m.w(layer_name("model.layers.{l}.input_layernorm.weight", l)).ptr());
     attn_.push_back(teacher_attention_weights(m, l));
@@ -34,10 +43,22 @@ Teacher::Teacher(const Model& m) : c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_t
   embed_ = m.w("model.embed_tokens.weight").ptr();
   norm_ = m.w("model.norm.weight").ptr();
   head_ = c_.tie_embeddings ? embed_ : m.w("lm_head.weight").ptr();
+  if (gemm == TeacherGemm::BF16) {
+    bf16_ = std::make_unique<Bf16WeightSet>();
+    const int64_t C = c_.n_embd, QD = int64_t(c_.n_head) * c_.head_dim, KD = int64_t(c_.n_head_kv) * c_.head_dim;
+    for (int l = 0; l < c_.n_layer; l++) {
+      const AttentionWeights& a = attn_[size_t(l)];
+      const MlpWeights& f = mlp_[size_t(l)];
+      bf16_->add(a.q, QD, C), bf16_->add(a.k, KD, C), bf16_->add(a.v, KD, C), bf16_->add(a.o, C, QD);
+      bf16_->add(f.gate, c_.n_ff, C), bf16_->add(f.up, c_.n_ff, C), bf16_->add(f.down, C, c_.n_ff);
+    }
+    bf16_->add(head_, c_.n_vocab, C);
+  }
 }
 
 void Teacher::forward(const int32_t* tokens, int B, int T, KVCache* caches, float* logits, Logits mode) {
   const int64_t M = int64_t(B) * T, C = c_.n_embd;
+  const Bf16Scope bf16_scope(bf16_.get());  // null: every layer in fp32
   pos_.resize(size_t(M));
   x_.resize(size_t(M * C));
   xn_.resize(size_t(M * C));

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "models/attention_block.h"
 #include "models/decoder_parts.h"
 #include "models/model.h"
+#include "ops/matmul_bf16.h"
 #include "ops/rope.h"
 
 namespace radlads {
@@ -16,10 +19,19 @@ namespace radlads {
 // q/k/v/o (and biases) of layer l, as views into the model's weights.
 AttentionWeights teacher_attention_weights(const Model& m, int l);
 
+// The precision of the teacher's linear layers: fp32, or bf16 inputs and
+// weights with fp32 accumulation (ops/matmul_bf16.h) for the frozen teacher
+// of steps 1 and 2 where the CPU multiplies bf16 natively.
+enum class TeacherGemm { F32, BF16 };
+const char* teacher_gemm_name(TeacherGemm g);            // "f32" / "bf16"
+TeacherGemm teacher_gemm_from_name(const std::string& s);  // "f32" | "bf16" | "auto"; throws Error
+
 class Teacher {
  public:
-  explicit Teacher(const Model& m);  // the Model must outlive the Teacher
+  // The Model must outlive the Teacher.
+  explicit Teacher(const Model& m, TeacherGemm gemm = TeacherGemm::F32);
   const TeacherConfig& cfg() const { return c_; }
+  TeacherGemm gemm() const { return bf16_ ? TeacherGemm::BF16 : TeacherGemm::F32; }
 
   using Logits = LogitsMode;
   // tokens (B,T): T new tokens for each of B sequences, appended to caches[b]
@@ -46,6 +58,7 @@ class Teacher {
   AttentionScratch attn_scratch_;
   MlpScratch mlp_scratch_;
   std::vector<float> x_, xn_, y_;
+  std::unique_ptr<Bf16WeightSet> bf16_;  // TeacherGemm::BF16: every linear weight
 };
 
 }  // namespace radlads

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/error.h"
 #include "ops/blas.h"
+#include "ops/matmul_bf16.h"
 
 namespace radlads {
 
@@ -63,6 +65,10 @@ template void matmul_backward_t<double>(double*, double*, double*, const double*
 
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
                     int64_t M, int64_t C, int64_t OC) {
+  if (const Bf16Weight* w16 = bf16_weight_in_scope(weight)) {
+    CHECK(w16->C == C && w16->OC == OC, "bf16 weight is ({},{}), the call wants ({},{})", w16->OC, w16->C, OC, C);
+    return matmul_forward_bf16(out, inp, *w16, bias, M);
+  }
   matmul_forward_t<float>(out, inp, weight, bias, M, C, OC);
 }
 

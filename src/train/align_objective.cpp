@@ -19,8 +19,8 @@ namespace {
 
 class AlignObjective : public Objective {
  public:
-  AlignObjective(const Model& teacher, const Model& student)
-      : teacher_(teacher), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta) {
+  AlignObjective(const Model& teacher, const Model& student, TeacherGemm gemm)
+      : teacher_(teacher, gemm), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta) {
     CHECK(o_.is_student(), "{} is not a student", student.path);
     const int L = c_.n_layer;
     v6_.resize(size_t(L));
@@ -107,8 +107,8 @@ class AlignObjective : public Objective {
 
 }  // namespace
 
-std::unique_ptr<Objective> make_align_objective(const Model& teacher, const Model& student) {
-  return std::make_unique<AlignObjective>(teacher, student);
+std::unique_ptr<Objective> make_align_objective(const Model& teacher, const Model& student, TeacherGemm gemm) {
+  return std::make_unique<AlignObjective>(teacher, student, gemm);
 }
 
 }  // namespace radlads

@@ -156,8 +156,9 @@ json run_convert(RunConfig cfg, bool resume) {
       ParamSet params(student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
       AdamW opt(params, AdamWConfig{});
       if (start > 0) load_optimizer_state(ck_dir, params, opt);
-      std::unique_ptr<Objective> obj = align ? make_align_objective(teacher, student)
-                                             : make_distill_objective(&teacher, student, pc.kl_weight, pc.ce_weight);
+      const TeacherGemm tg = teacher_gemm_from_name(cfg.teacher_gemm);
+      std::unique_ptr<Objective> obj = align ? make_align_objective(teacher, student, tg)
+                                             : make_distill_objective(&teacher, student, pc.kl_weight, pc.ce_weight, tg);
       WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
       fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M)\n", pc.name,
                  pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6);

@@ -17,12 +17,12 @@ namespace {
 
 class DistillObjective : public Objective {
  public:
-  DistillObjective(const Model* teacher, const Model& student, double kl_w, double ce_w)
+  DistillObjective(const Model* teacher, const Model& student, double kl_w, double ce_w, TeacherGemm gemm)
       : student_(student), kl_w_(kl_w), ce_w_(ce_w) {
     CHECK(kl_w > 0 || ce_w > 0, "distillation needs a KL or a cross-entropy weight");
     if (kl_w > 0) {
       CHECK(teacher, "KL distillation needs a teacher");
-      teacher_ = std::make_unique<Teacher>(*teacher);
+      teacher_ = std::make_unique<Teacher>(*teacher, gemm);
     }
   }
 
@@ -85,8 +85,8 @@ class DistillObjective : public Objective {
 }  // namespace
 
 std::unique_ptr<Objective> make_distill_objective(const Model* teacher, const Model& student, double kl_weight,
-                                                  double ce_weight) {
-  return std::make_unique<DistillObjective>(teacher, student, kl_weight, ce_weight);
+                                                  double ce_weight, TeacherGemm gemm) {
+  return std::make_unique<DistillObjective>(teacher, student, kl_weight, ce_weight, gemm);
 }
 
 }  // namespace radlads

@@ -86,6 +86,7 @@ json to_json(const RunConfig& c) {
           {"heldout_len", c.heldout_len},
           {"eval_tasks", c.eval_tasks},
           {"eval_limit", c.eval_limit},
+          {"teacher_gemm", c.teacher_gemm},
           {"phases", phases}};
 }
 
@@ -104,6 +105,9 @@ RunConfig run_config_from_json(const json& j) {
     c.heldout_len = j.at("heldout_len").get<int>();
     c.eval_tasks = j.at("eval_tasks").get<std::string>();
     c.eval_limit = j.at("eval_limit").get<int64_t>();
+    // Runs saved before the field existed trained with an fp32 teacher.
+    c.teacher_gemm = j.value("teacher_gemm", std::string("f32"));
+    if (c.teacher_gemm != "f32" && c.teacher_gemm != "bf16") fail("run config: teacher_gemm '{}' (f32, bf16)", c.teacher_gemm);
     for (const auto& p : j.at("phases")) c.phases.push_back(phase_from_json(p));
     return c;
   } catch (const json::exception& e) {

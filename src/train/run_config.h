@@ -41,6 +41,9 @@ struct RunConfig {
   int heldout_windows = 4, heldout_len = 512;
   std::string eval_tasks;    // benchmark suite at the end ("" skips it)
   int64_t eval_limit = 100;
+  // The frozen teacher's linear layers in steps 1 and 2: "f32" or "bf16"
+  // (models/teacher.h); `--teacher-gemm auto` resolves to one of them.
+  std::string teacher_gemm = "f32";
   std::vector<PhaseConfig> phases;  // align, distill, extend (all three, budgets may be 0)
 
   // The paper's settings (DESIGN.md "The protocol") for the three phases.

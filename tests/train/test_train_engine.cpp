@@ -4,6 +4,7 @@
 // (through every layer's time mix and RAD-RWKV7's value residual) against
 // finite differences of its own loss.
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.h"
 
@@ -127,6 +128,50 @@ TEST(AlignObjective, GradientMatchesFiniteDifferences) {
     }
   }
   EXPECT_EQ(checked, 18);
+}
+
+}  // namespace radlads
+
+namespace radlads {
+
+// A bf16 teacher (TeacherGemm::BF16) changes only the targets' rounding: the
+// student's losses and gradients must stay within what bf16 inputs (2^-8
+// relative per operand) can move them. Measured on the tiny golden teacher:
+// losses within 0.2 %, gradients within 1-3 % (normalised error); the bounds
+// below leave room for other CPUs' accumulation orders.
+TEST(TeacherGemm, Bf16TeacherKeepsLossesAndGradientsWithinTolerance) {
+  Model t = load_model(golden_model("qwen2"));
+  Model s = init_student(t, StudentOptions::defaults(StudentArch::RWKV7, t.cfg), 5);
+  auto noise = randn(1 << 16, 9, 0.3f);
+  size_t k = 0;
+  for (auto& spec : student_new_tensors(s.cfg, s.student))
+    for (auto& x : s.weights[spec.name].data) x += noise[k++ % noise.size()];
+  const int T = 12;
+  std::vector<int32_t> win(size_t(2 * (T + 1)));
+  for (size_t i = 0; i < win.size(); i++) win[i] = int32_t((i * 37 + 5) % size_t(t.cfg.n_vocab));
+  for (bool align : {true, false}) {
+    ParamSet p(s, [&](const std::string& n) { return !align || is_time_mix_param(s, n); });
+    double loss[2];
+    GradMap grads[2];
+    for (int i = 0; i < 2; i++) {
+      const TeacherGemm g = i ? TeacherGemm::BF16 : TeacherGemm::F32;
+      auto obj = align ? make_align_objective(t, s, g) : make_distill_objective(&t, s, 1.0, 0.0, g);
+      p.zero_grad();
+      loss[i] = obj->accumulate(win.data(), 2, T, 1.0f, &p.grads).sum;
+      grads[i] = p.grads;
+    }
+    EXPECT_LT(std::abs(loss[1] - loss[0]), 5e-3 * std::abs(loss[0])) << (align ? "align" : "distill");
+    std::vector<float> a, b;
+    for (auto& [name, g] : grads[0]) {
+      a.insert(a.end(), g.data.begin(), g.data.end());
+      b.insert(b.end(), grads[1].at(name).data.begin(), grads[1].at(name).data.end());
+    }
+    const double e = rel_err(b, a);
+    std::printf("%s: loss f32 %.6g bf16 %.6g (%.2e relative), gradient error %.2e\n", align ? "align" : "distill",
+                loss[0], loss[1], std::abs(loss[1] - loss[0]) / std::abs(loss[0]), e);
+    EXPECT_LT(e, 5e-2) << (align ? "align" : "distill");
+    EXPECT_GT(e, 0.0) << "the bf16 teacher must actually run";
+  }
 }
 
 }  // namespace radlads
