@@ -3,6 +3,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/cpu.h"
 #include "models/golden_models.h"
 #include "test_util.h"
 
@@ -100,6 +101,36 @@ TEST(Cli, InitScoreAndExportOnTinyTeacher) {
     ASSERT_EQ(r.status, 0) << r.out;
     EXPECT_TRUE(std::filesystem::exists(tmp.file("l.npy")));
   }
+}
+
+}  // namespace radlads
+
+namespace radlads {
+
+// `radlads system --json`: stdout is exactly one JSON document; the kernel set
+// follows RADLADS_ISA (oneDNN with it), and a bad value is a one-line error
+// with exit 2.
+TEST(Cli, SystemReportsKernelsAsOneJsonDocument) {
+  auto stdout_of = [](const std::string& env) {
+    std::string out;
+    FILE* p = popen((env + " " + RADLADS_BIN + " system --json 2>/dev/null").c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    EXPECT_EQ(pclose(p), 0);
+    return out;
+  };
+  const nlohmann::json j = nlohmann::json::parse(stdout_of(""));  // throws on anything but one document
+  EXPECT_EQ(j.at("kernels"), isa_name(best_isa()));
+  EXPECT_NE(j.at("sgemm").get<std::string>().find("oneDNN"), std::string::npos);
+  EXPECT_EQ(j.at("cpu").at("brand"), cpu_features().brand);
+  const nlohmann::json j2 = nlohmann::json::parse(stdout_of("RADLADS_ISA=avx2"));
+  EXPECT_EQ(j2.at("kernels"), "avx2");
+  EXPECT_NE(j2.at("sgemm").get<std::string>().find("(avx2)"), std::string::npos) << "oneDNN follows the switch";
+  const test::RunResult bad = test::run_cli("system --json; RADLADS_ISA=sse " + std::string(RADLADS_BIN) + " system");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("radlads: error: RADLADS_ISA=sse: unknown kernel set"), std::string::npos) << bad.out;
 }
 
 }  // namespace radlads
