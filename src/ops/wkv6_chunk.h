@@ -24,7 +24,7 @@
 
 namespace radlads::wkv6_detail {
 
-using wkv7_detail::Simd;
+using ::radlads::RADLADS_ISA_NS::wkv7_detail::Simd;  // (wkv6 builds for AVX2 only)
 
 // Chunk length. The intra-chunk work grows as L/2 pairs per token, the sgemm
 // against the N×N state wants L large. For N = 64, T = 512 on the 2-core AVX2

@@ -13,16 +13,68 @@
 // the fast path.
 #include "ops/wkv7.h"
 
-#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "core/error.h"
 #include "ops/wkv7_token.h"
 
-namespace radlads {
+// The per-ISA part: no std:: containers or algorithms here (their inline
+// instances would be compiled with this build's flags and could be merged
+// into the other's), plain loops, malloc and memset instead.
+namespace radlads::RADLADS_ISA_NS {
 
-using wkv7_detail::token_update;
+namespace {
+
+template <typename F, typename S>
+void forward_s(F* out, F* state, const F* r, const F* w, const F* k, const F* v, const F* a, const F* b, int B,
+               int T, int H, int N, F scale) {
+  const int64_t rs = int64_t(H) * N, NN = int64_t(N) * N;
+#pragma omp parallel
+  {
+    F* own_state = nullptr;  // this thread's zero initial state, when the caller keeps none
+#pragma omp for schedule(dynamic)
+    for (int bh = 0; bh < B * H; bh++) {
+      const int bi = bh / H, h = bh % H;
+      F* St = state ? state + bh * NN : nullptr;
+      if (!St) {
+        if (!own_state) own_state = static_cast<F*>(std::malloc(sizeof(F) * size_t(NN)));
+        std::memset(own_state, 0, sizeof(F) * size_t(NN));
+        St = own_state;
+      }
+      for (int t = 0; t < T; t++) {
+        const int64_t o = (int64_t(bi) * T + t) * rs + int64_t(h) * N;
+        wkv7_detail::token_update<true, F, S>(St, St, out + o, static_cast<F*>(nullptr), r + o, w + o, k + o,
+                                              v + o, a + o, b + o, N, scale);
+      }
+    }
+    std::free(own_state);
+  }
+}
+
+}  // namespace
+
+template <typename F>
+void wkv7_forward_impl(F* out, F* state, const F* r, const F* w, const F* k, const F* v, const F* a, const F* b,
+                       int B, int T, int H, int N, double scale) {
+#if defined(__AVX512F__)
+  if (N % wkv7_detail::Simd512<F>::W == 0)
+    return forward_s<F, wkv7_detail::Simd512<F>>(out, state, r, w, k, v, a, b, B, T, H, N, F(scale));
+#endif
+  forward_s<F, wkv7_detail::Simd<F>>(out, state, r, w, k, v, a, b, B, T, H, N, F(scale));
+}
+
+template void wkv7_forward_impl<float>(float*, float*, const float*, const float*, const float*, const float*,
+                                       const float*, const float*, int, int, int, int, double);
+template void wkv7_forward_impl<double>(double*, double*, const double*, const double*, const double*,
+                                        const double*, const double*, const double*, int, int, int, int, double);
+
+}  // namespace radlads::RADLADS_ISA_NS
+
+#if RADLADS_ISA_PRIMARY
+namespace radlads {
 
 static void check_dims(int B, int T, int H, int N) {
   CHECK(B > 0 && T > 0 && H > 0 && N > 0, "wkv7: bad dims B={} T={} H={} N={}", B, T, H, N);
@@ -66,25 +118,7 @@ void wkv7_forward_t(F* out, F* state, const F* r, const F* w, const F* k, const 
                     const F* b, int B, int T, int H, int N, double scale) {
   check_dims(B, T, H, N);
   CHECK(N % 8 == 0, "wkv7_forward: N = {} must be a multiple of 8", N);
-  const int64_t rs = int64_t(H) * N, NN = int64_t(N) * N;
-#pragma omp parallel
-  {
-    std::vector<F> own_state;
-#pragma omp for schedule(dynamic)
-    for (int bh = 0; bh < B * H; bh++) {
-      const int bi = bh / H, h = bh % H;
-      F* S = state ? state + bh * NN : nullptr;
-      if (!S) {
-        own_state.assign(size_t(NN), F(0));
-        S = own_state.data();
-      }
-      for (int t = 0; t < T; t++) {
-        const int64_t o = (int64_t(bi) * T + t) * rs + int64_t(h) * N;
-        token_update<true>(S, S, out + o, static_cast<F*>(nullptr), r + o, w + o, k + o, v + o,
-                           a + o, b + o, N, F(scale));
-      }
-    }
-  }
+  RADLADS_ISA_CALL(wkv7_forward_impl<F>)(out, state, r, w, k, v, a, b, B, T, H, N, scale);
 }
 
 template void wkv7_forward_naive_t<float>(float*, float*, const float*, const float*, const float*,
@@ -120,3 +154,4 @@ void wkv7_step(float* out, float* state, const float* r, const float* w, const f
 }
 
 }  // namespace radlads
+#endif

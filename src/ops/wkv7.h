@@ -11,7 +11,11 @@
 // the exp and its derivative. State (B,H,N,N): S[b][h][j][i], j the value row,
 // i the key column (the one w decays) — the layout of RWKV-7 checkpoints.
 // The fast kernels need N to be a multiple of 8 (CHECKed); the naive one not.
+// They are built per ISA (ops/isa.h): the AVX-512 build works on 16 (float) or
+// 8 (double) key columns at a time when N allows, else on the AVX2 width.
 #pragma once
+
+#include "ops/isa.h"
 
 namespace radlads {
 
@@ -56,3 +60,14 @@ void wkv7_backward_t(F* d_r, F* d_w, F* d_k, F* d_v, F* d_a, F* d_b, F* d_state0
                      double scale);
 
 }  // namespace radlads
+
+// The per-ISA bodies behind wkv7_forward_t / wkv7_backward_t (dims checked by the caller).
+#define RADLADS_WKV7_KERNELS                                                                              \
+  template <typename F>                                                                                   \
+  void wkv7_forward_impl(F* out, F* state, const F* r, const F* w, const F* k, const F* v, const F* a,    \
+                         const F* b, int B, int T, int H, int N, double scale);                           \
+  template <typename F>                                                                                   \
+  void wkv7_backward_impl(F* d_r, F* d_w, F* d_k, F* d_v, F* d_a, F* d_b, F* d_state0, const F* d_out,   \
+                          const F* d_state_final, const F* r, const F* w, const F* k, const F* v,         \
+                          const F* a, const F* b, const F* state0, int B, int T, int H, int N, double scale);
+RADLADS_ISA_DECLARE(RADLADS_WKV7_KERNELS)

@@ -12,39 +12,39 @@
 // the forward) and walked in reverse. Memory per head: T/kCkpt + kCkpt + 1
 // N×N states, never T of them. The update is never inverted (stepping the
 // state backwards by dividing by w), so nothing amplifies rounding.
-#include <algorithm>
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <cstring>
 
 #include "core/error.h"
 #include "ops/wkv7.h"
 #include "ops/wkv7_simd.h"
 #include "ops/wkv7_token.h"
 
-namespace radlads {
+// The per-ISA part (ops/isa.h): no std:: containers or algorithms inside it.
+namespace radlads::RADLADS_ISA_NS {
 
-using wkv7_detail::Simd;
+namespace {
+
 using wkv7_detail::token_update;
 
-static constexpr int kCkpt = 32;
+constexpr int kCkpt = 32;
 
 // Row pass of one token: G += scale·do rᵀ (this token's output term), then
 // gb = G b and dv = G k — dots along the key axis, W rows at a time with one
 // transpose-reduce per group (see wkv7_simd.h).
-template <typename F>
-static void row_pass(F* G, F* gb, F* dv, const F* dO, const F* r, const F* b, const F* k, F scale,
-                     int N) {
-  using S = Simd<F>;
+template <typename F, typename S>
+void row_pass(F* G, F* gb, F* dv, const F* dO, const F* r, const F* b, const F* k, F scale, int N) {
   using V = typename S::V;
   constexpr int W = S::W;
   for (int j0 = 0; j0 < N; j0 += W) {
     F* g0 = G + int64_t(j0) * N;
     V ab[W], ak[W];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int q = 0; q < W; q++) ab[q] = ak[q] = S::zero();
     for (int i = 0; i < N; i += W) {
       const V rv = S::load(r + i), bv = S::load(b + i), kv = S::load(k + i);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int q = 0; q < W; q++) {
         const V g = S::fmadd(S::set1(scale * dO[j0 + q]), rv, S::load(g0 + q * N + i));
         S::store(g0 + q * N + i, g);
@@ -60,11 +60,9 @@ static void row_pass(F* G, F* gb, F* dv, const F* dO, const F* r, const F* b, co
 // Column pass of one token: the key-axis gradients, whose sums all run over
 // the value rows j, so W key columns at a time keep five accumulators in
 // registers while the rows stream past; G ← G diag(w) + gb aᵀ in the same pass.
-template <typename F>
-static void column_pass(F* G, const F* Sn, const F* Sp, const F* sa, const F* gb, const F* dO,
-                        const F* w, const F* a, const F* v, F scale, int N, F* dr, F* dw, F* da,
-                        F* db, F* dk) {
-  using S = Simd<F>;
+template <typename F, typename S>
+void column_pass(F* G, const F* Sn, const F* Sp, const F* sa, const F* gb, const F* dO, const F* w, const F* a,
+                 const F* v, F scale, int N, F* dr, F* dw, F* da, F* db, F* dk) {
   using V = typename S::V;
   constexpr int W = S::W;
   for (int ib = 0; ib < N; ib += W) {
@@ -88,68 +86,111 @@ static void column_pass(F* G, const F* Sn, const F* Sp, const F* sa, const F* gb
   }
 }
 
+// A per-thread scratch array (malloc: no std::vector in per-ISA code).
 template <typename F>
-void wkv7_backward_t(F* d_r, F* d_w, F* d_k, F* d_v, F* d_a, F* d_b, F* d_state0, const F* d_out,
-                     const F* d_state_final, const F* r, const F* w, const F* k, const F* v,
-                     const F* a, const F* b, const F* state0, int B, int T, int H, int N,
-                     double scale) {
-  CHECK(B > 0 && T > 0 && H > 0 && N > 0, "wkv7_backward: bad dims B={} T={} H={} N={}", B, T, H,
-        N);
-  CHECK(N % 8 == 0, "wkv7_backward: N = {} must be a multiple of 8", N);
+struct Scratch {
+  F* p;
+  explicit Scratch(int64_t n) : p(static_cast<F*>(std::malloc(sizeof(F) * size_t(n)))) {}
+  ~Scratch() { std::free(p); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
+
+template <typename F, typename S>
+void backward_s(F* d_r, F* d_w, F* d_k, F* d_v, F* d_a, F* d_b, F* d_state0, const F* d_out,
+                const F* d_state_final, const F* r, const F* w, const F* k, const F* v, const F* a, const F* b,
+                const F* state0, int B, int T, int H, int N, double scale) {
   const int64_t rs = int64_t(H) * N, NN = int64_t(N) * N;
   const int nc = (T + kCkpt - 1) / kCkpt;
   const F sc = F(scale);
 #pragma omp parallel
   {
-    std::vector<F> ckpt, St(size_t(kCkpt + 1) * NN), sa(size_t(kCkpt) * N),
-        G(static_cast<size_t>(NN)), gb(static_cast<size_t>(N));
+    Scratch<F> ckpt_buf(int64_t(nc) * NN), St_buf((kCkpt + 1) * NN), sa_buf(int64_t(kCkpt) * N), G_buf(NN),
+        gb_buf(N);
+    F *ckpt = ckpt_buf.p, *St = St_buf.p, *sa = sa_buf.p, *G = G_buf.p, *gb = gb_buf.p;
 #pragma omp for schedule(dynamic)
     for (int bh = 0; bh < B * H; bh++) {
       const int bi = bh / H, h = bh % H;
       auto offset = [&](int t) { return (int64_t(bi) * T + t) * rs + int64_t(h) * N; };
 
       // Checkpoints: the state before tokens 0, kCkpt, 2 kCkpt, ...
-      ckpt.resize(size_t(nc) * NN);
       if (state0)
-        std::copy_n(state0 + bh * NN, NN, ckpt.data());
+        std::memcpy(ckpt, state0 + bh * NN, sizeof(F) * size_t(NN));
       else
-        std::fill_n(ckpt.data(), NN, F(0));
+        std::memset(ckpt, 0, sizeof(F) * size_t(NN));
       for (int ci = 0; ci + 1 < nc; ci++) {
         F* dst = &ckpt[size_t(ci + 1) * NN];
         for (int u = 0; u < kCkpt; u++) {
           const int64_t o = offset(ci * kCkpt + u);
-          token_update<false>(dst, u == 0 ? &ckpt[size_t(ci) * NN] : dst, static_cast<F*>(nullptr),
-                              static_cast<F*>(nullptr), r + o, w + o, k + o, v + o, a + o, b + o, N,
-                              sc);
+          token_update<false, F, S>(dst, u == 0 ? &ckpt[size_t(ci) * NN] : dst, static_cast<F*>(nullptr),
+                                    static_cast<F*>(nullptr), r + o, w + o, k + o, v + o, a + o, b + o, N, sc);
         }
       }
 
       if (d_state_final)
-        std::copy_n(d_state_final + bh * NN, NN, G.data());
+        std::memcpy(G, d_state_final + bh * NN, sizeof(F) * size_t(NN));
       else
-        std::fill(G.begin(), G.end(), F(0));
+        std::memset(G, 0, sizeof(F) * size_t(NN));
       for (int ci = nc - 1; ci >= 0; ci--) {
-        const int t0 = ci * kCkpt, L = std::min(kCkpt, T - t0);
-        std::copy_n(&ckpt[size_t(ci) * NN], NN, St.data());
+        const int t0 = ci * kCkpt, L = T - t0 < kCkpt ? T - t0 : kCkpt;
+        std::memcpy(St, &ckpt[size_t(ci) * NN], sizeof(F) * size_t(NN));
         for (int u = 0; u < L; u++) {
           const int64_t o = offset(t0 + u);
-          token_update<false>(&St[size_t(u + 1) * NN], &St[size_t(u) * NN],
-                              static_cast<F*>(nullptr), &sa[size_t(u) * N], r + o, w + o, k + o,
-                              v + o, a + o, b + o, N, sc);
+          token_update<false, F, S>(&St[size_t(u + 1) * NN], &St[size_t(u) * NN], static_cast<F*>(nullptr),
+                                    &sa[size_t(u) * N], r + o, w + o, k + o, v + o, a + o, b + o, N, sc);
         }
         for (int u = L - 1; u >= 0; u--) {
           const int64_t o = offset(t0 + u);
           const F *rt = r + o, *bt = b + o, *kt = k + o, *dot = d_out + o;
-          row_pass(G.data(), gb.data(), d_v + o, dot, rt, bt, kt, sc, N);
+          row_pass<F, S>(G, gb, d_v + o, dot, rt, bt, kt, sc, N);
           const F *Sn = &St[size_t(u + 1) * NN], *Sp = &St[size_t(u) * NN];
           const F* sau = &sa[size_t(u) * N];
-          column_pass(G.data(), Sn, Sp, sau, gb.data(), dot, w + o, a + o, v + o, sc, N, d_r + o,
-                      d_w + o, d_a + o, d_b + o, d_k + o);
+          column_pass<F, S>(G, Sn, Sp, sau, gb, dot, w + o, a + o, v + o, sc, N, d_r + o, d_w + o, d_a + o,
+                            d_b + o, d_k + o);
         }
       }
-      if (d_state0) std::copy(G.begin(), G.end(), d_state0 + bh * NN);
+      if (d_state0) std::memcpy(d_state0 + bh * NN, G, sizeof(F) * size_t(NN));
     }
   }
+}
+
+}  // namespace
+
+template <typename F>
+void wkv7_backward_impl(F* d_r, F* d_w, F* d_k, F* d_v, F* d_a, F* d_b, F* d_state0, const F* d_out,
+                        const F* d_state_final, const F* r, const F* w, const F* k, const F* v, const F* a,
+                        const F* b, const F* state0, int B, int T, int H, int N, double scale) {
+#if defined(__AVX512F__)
+  if (N % wkv7_detail::Simd512<F>::W == 0)
+    return backward_s<F, wkv7_detail::Simd512<F>>(d_r, d_w, d_k, d_v, d_a, d_b, d_state0, d_out, d_state_final,
+                                                   r, w, k, v, a, b, state0, B, T, H, N, scale);
+#endif
+  backward_s<F, wkv7_detail::Simd<F>>(d_r, d_w, d_k, d_v, d_a, d_b, d_state0, d_out, d_state_final, r, w, k, v, a,
+                                      b, state0, B, T, H, N, scale);
+}
+
+template void wkv7_backward_impl<float>(float*, float*, float*, float*, float*, float*, float*, const float*,
+                                        const float*, const float*, const float*, const float*, const float*,
+                                        const float*, const float*, const float*, int, int, int, int, double);
+template void wkv7_backward_impl<double>(double*, double*, double*, double*, double*, double*, double*,
+                                         const double*, const double*, const double*, const double*,
+                                         const double*, const double*, const double*, const double*,
+                                         const double*, int, int, int, int, double);
+
+}  // namespace radlads::RADLADS_ISA_NS
+
+#if RADLADS_ISA_PRIMARY
+namespace radlads {
+
+template <typename F>
+void wkv7_backward_t(F* d_r, F* d_w, F* d_k, F* d_v, F* d_a, F* d_b, F* d_state0, const F* d_out,
+                     const F* d_state_final, const F* r, const F* w, const F* k, const F* v,
+                     const F* a, const F* b, const F* state0, int B, int T, int H, int N,
+                     double scale) {
+  CHECK(B > 0 && T > 0 && H > 0 && N > 0, "wkv7_backward: bad dims B={} T={} H={} N={}", B, T, H, N);
+  CHECK(N % 8 == 0, "wkv7_backward: N = {} must be a multiple of 8", N);
+  RADLADS_ISA_CALL(wkv7_backward_impl<F>)(d_r, d_w, d_k, d_v, d_a, d_b, d_state0, d_out, d_state_final, r, w, k,
+                                          v, a, b, state0, B, T, H, N, scale);
 }
 
 template void wkv7_backward_t<float>(float*, float*, float*, float*, float*, float*, float*,
@@ -170,3 +211,4 @@ void wkv7_backward(float* d_r, float* d_w, float* d_k, float* d_v, float* d_a, f
 }
 
 }  // namespace radlads
+#endif

@@ -4,7 +4,7 @@
 
 #include "ops/wkv7_simd.h"
 
-namespace radlads::wkv7_detail {
+namespace radlads::RADLADS_ISA_NS::wkv7_detail {
 
 // dst = src (diag(w) + aᵀ b) + vᵀ k for a value-major N×N head state (dst may
 // equal src: each element is read before it is written). With kOut,
@@ -16,34 +16,33 @@ namespace radlads::wkv7_detail {
 // finished by one transpose-reduce. Per state element: 1 FMA in pass 1, then
 // a mul and 2 FMAs for the update and 1 FMA for the readout; the w, b, k, r
 // vectors stay in registers across the W rows of a group.
-template <bool kOut, typename F>
+template <bool kOut, typename F, typename S = Simd<F>>
 inline void token_update(F* dst, const F* src, F* o, F* sa, const F* r, const F* w, const F* k,
                          const F* v, const F* a, const F* b, int N, F scale) {
-  using S = Simd<F>;
   using V = typename S::V;
   constexpr int W = S::W;
-  alignas(32) F sag[W];
+  alignas(64) F sag[W];
   for (int j0 = 0; j0 < N; j0 += W) {
     const F* s0 = src + static_cast<long>(j0) * N;
     F* d0 = dst + static_cast<long>(j0) * N;
     V acc[W];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int q = 0; q < W; q++) acc[q] = S::zero();
     for (int i = 0; i < N; i += W) {
       const V av = S::load(a + i);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int q = 0; q < W; q++) acc[q] = S::fmadd(S::load(s0 + q * N + i), av, acc[q]);
     }
     const V sav = S::reduce(acc);
     S::store(sag, sav);
     if (sa) S::store(sa + j0, sav);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int q = 0; q < W; q++) acc[q] = S::zero();
     for (int i = 0; i < N; i += W) {
       const V wv = S::load(w + i), bv = S::load(b + i), kv = S::load(k + i);
       [[maybe_unused]] V rv;
       if constexpr (kOut) rv = S::load(r + i);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int q = 0; q < W; q++) {
         const V x = S::fmadd(S::load(s0 + q * N + i), wv,
                              S::fmadd(S::set1(sag[q]), bv, S::mul(S::set1(v[j0 + q]), kv)));
@@ -55,4 +54,4 @@ inline void token_update(F* dst, const F* src, F* o, F* sa, const F* r, const F*
   }
 }
 
-}  // namespace radlads::wkv7_detail
+}  // namespace radlads::RADLADS_ISA_NS::wkv7_detail
