@@ -23,13 +23,17 @@ namespace {
 // kernels are forced to AVX2 (RADLADS_ISA=avx2, standing in for an AVX2-only
 // machine), cap oneDNN at AVX2 too, so one switch moves the whole process.
 // DNNL_MAX_CPU_ISA, when set, is the user's and wins.
-void init_onednn() {
+}  // namespace
+
+void onednn_configure() {
   static const bool once = [] {
     if (active_isa() == Isa::AVX2 && !std::getenv("DNNL_MAX_CPU_ISA")) dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);
     return true;
   }();
   (void)once;
 }
+
+namespace {
 
 const char* onednn_isa_name(dnnl_cpu_isa_t isa) {
   switch (isa) {
@@ -55,7 +59,7 @@ void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const f
       for (int j = 0; j < n; j++) c[int64_t(i) * ldc + j] = beta == 0.0f ? 0.0f : beta * c[int64_t(i) * ldc + j];
     return;
   }
-  init_onednn();
+  onednn_configure();
   const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
                                       beta, c, ldc);
   CHECK(st == dnnl_success, "dnnl_sgemm failed (status {}) for m={} n={} k={} lda={} ldb={} ldc={}", int(st), m,
@@ -75,7 +79,7 @@ void dgemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const 
 }
 
 std::string blas_sgemm_info() {
-  init_onednn();
+  onednn_configure();
   const dnnl_version_t* v = dnnl_version();
   return fmt::format("oneDNN {}.{}.{} sgemm ({})", v->major, v->minor, v->patch,
                      onednn_isa_name(dnnl_get_effective_cpu_isa()));

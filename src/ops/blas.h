@@ -33,6 +33,10 @@ inline void gemm(bool trans_a, bool trans_b, int m, int n, int k, F alpha, const
     dgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// Fixes oneDNN's kernel family before its first use (capped at AVX2 when our
+// kernels are forced to AVX2); every oneDNN caller runs it first. Idempotent.
+void onednn_configure();
+
 // "oneDNN 2.6.3 sgemm (avx512_core_amx)": the library and the kernel family it
 // runs on this CPU. Fixes that family for the process (see blas.cpp).
 std::string blas_sgemm_info();
