@@ -133,4 +133,23 @@ TEST(Cli, SystemReportsKernelsAsOneJsonDocument) {
   EXPECT_NE(bad.out.find("radlads: error: RADLADS_ISA=sse: unknown kernel set"), std::string::npos) << bad.out;
 }
 
+// With --json, stdout is exactly one JSON document (the table goes to stderr),
+// for a teacher and for a student.
+TEST(Cli, InspectJsonStdoutIsOneDocument) {
+  test::TempDir tmp;
+  const std::string teacher = golden_model("qwen2"), student = tmp.file("s");
+  ASSERT_EQ(test::run_cli("init --teacher " + teacher + " --arch rad-rwkv7 --out " + student).status, 0);
+  for (const std::string& m : {teacher, student}) {
+    std::string out;
+    FILE* p = popen((std::string(RADLADS_BIN) + " inspect " + m + " --json 2>/dev/null").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ASSERT_EQ(pclose(p), 0);
+    const nlohmann::json j = nlohmann::json::parse(out);  // throws unless exactly one document
+    EXPECT_EQ(j.at("student_arch"), m == student ? "rad-rwkv7" : "") << m;
+  }
+}
+
 }  // namespace radlads
