@@ -46,12 +46,11 @@ struct TempDir {
 
 struct RunResult {
   int status = -1;
-  std::string out;  // stdout and stderr together
+  std::string out;  // stdout (run_cli: stdout and stderr together)
 };
 
-// Runs the radlads CLI with the given argument string (shell syntax).
-inline RunResult run_cli(const std::string& args) {
-  std::string cmd = std::string(RADLADS_BIN) + " " + args + " 2>&1";
+// Runs a shell command line; out is what it writes to stdout.
+inline RunResult run_shell(const std::string& cmd) {
   RunResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -62,6 +61,10 @@ inline RunResult run_cli(const std::string& args) {
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
+
+// Runs the radlads CLI with the given argument string (shell syntax); out has
+// stdout and stderr together.
+inline RunResult run_cli(const std::string& args) { return run_shell(std::string(RADLADS_BIN) + " " + args + " 2>&1"); }
 
 // ||a - b|| / max(||b||, tiny): the normalised error used across op tests.
 template <typename A, typename B>

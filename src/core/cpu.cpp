@@ -72,13 +72,18 @@ CpuFeatures detect() {
 
 std::atomic<int> g_isa{-1};  // -1: not chosen yet
 
+bool supported(Isa isa) {
+  for (Isa s : supported_isas())
+    if (s == isa) return true;
+  return false;
+}
+
 Isa isa_from_env() {
   const char* e = std::getenv("RADLADS_ISA");
   if (!e || !*e) return best_isa();
   for (Isa i : {Isa::AVX2, Isa::AVX512})
     if (std::strcmp(e, isa_name(i)) == 0) {
-      for (Isa s : supported_isas())
-        if (s == i) return i;
+      if (supported(i)) return i;
       fail("RADLADS_ISA={}: this CPU ({}) cannot run it (supported: {})", e, cpu_features().brand,
            best_isa() == Isa::AVX512 ? "avx2, avx512" : "avx2");
     }
@@ -124,12 +129,8 @@ Isa active_isa() {
 }
 
 void set_isa(Isa isa) {
-  for (Isa s : supported_isas())
-    if (s == isa) {
-      g_isa.store(int(isa), std::memory_order_relaxed);
-      return;
-    }
-  fail("kernel set {} is not supported by this CPU ({})", isa_name(isa), cpu_features().brand);
+  if (!supported(isa)) fail("kernel set {} is not supported by this CPU ({})", isa_name(isa), cpu_features().brand);
+  g_isa.store(int(isa), std::memory_order_relaxed);
 }
 
 }  // namespace radlads

@@ -50,8 +50,6 @@ double gflops_of(SgemmFn f, int n, int reps) {
 }
 }  // namespace
 
-double measure_sgemm_gflops(int n, int reps) { return gflops_of(&sgemm, n, reps); }
-
 SgemmCeiling measure_sgemm_ceiling(int reps) {
   SgemmCeiling c;
   for (int n : {1024, 2048}) {

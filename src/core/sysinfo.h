@@ -11,10 +11,6 @@ size_t rss_bytes();       // current resident set size
 size_t peak_rss_bytes();  // peak resident set size
 double now_seconds();     // monotonic
 
-// GFLOP/s of our sgemm (ops/blas.h) on square n x n x n products (best of
-// reps), with the current thread count.
-double measure_sgemm_gflops(int n = 1024, int reps = 5);
-
 // The ceiling every benchmark divides by: the best sgemm on this machine,
 // max(our sgemm, OpenBLAS's sgemm) at n = 1024 and 2048, best of reps, with
 // the current thread count; `which` names the winner.

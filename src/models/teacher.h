@@ -31,7 +31,6 @@ class Teacher {
   // The Model must outlive the Teacher.
   explicit Teacher(const Model& m, TeacherGemm gemm = TeacherGemm::F32);
   const TeacherConfig& cfg() const { return c_; }
-  TeacherGemm gemm() const { return bf16_ ? TeacherGemm::BF16 : TeacherGemm::F32; }
 
   using Logits = LogitsMode;
   // tokens (B,T): T new tokens for each of B sequences, appended to caches[b]

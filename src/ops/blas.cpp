@@ -17,14 +17,10 @@ extern "C" char* openblas_get_config(void);
 
 namespace radlads {
 
-namespace {
-
 // oneDNN picks its kernel family once, at its first GEMM. When our own
 // kernels are forced to AVX2 (RADLADS_ISA=avx2, standing in for an AVX2-only
 // machine), cap oneDNN at AVX2 too, so one switch moves the whole process.
 // DNNL_MAX_CPU_ISA, when set, is the user's and wins.
-}  // namespace
-
 void onednn_configure() {
   static const bool once = [] {
     if (active_isa() == Isa::AVX2 && !std::getenv("DNNL_MAX_CPU_ISA")) dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);

@@ -57,12 +57,6 @@ const Bf16Weight* Bf16WeightSet::find(const float* w) const {
   return it == w_.end() ? nullptr : &it->second;
 }
 
-size_t Bf16WeightSet::bytes() const {
-  size_t n = 0;
-  for (auto& [p, b] : w_) n += b.data.size() * sizeof(uint16_t);
-  return n;
-}
-
 Bf16Scope::Bf16Scope(const Bf16WeightSet* set) : prev_(t_scope) { t_scope = set; }
 Bf16Scope::~Bf16Scope() { t_scope = prev_; }
 

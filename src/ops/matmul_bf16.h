@@ -31,7 +31,6 @@ class Bf16WeightSet {
  public:
   void add(const float* w, int64_t OC, int64_t C);  // no-op when already held
   const Bf16Weight* find(const float* w) const;
-  size_t bytes() const;
 
  private:
   std::unordered_map<const float*, Bf16Weight> w_;

@@ -112,14 +112,9 @@ namespace radlads {
 // with exit 2.
 TEST(Cli, SystemReportsKernelsAsOneJsonDocument) {
   auto stdout_of = [](const std::string& env) {
-    std::string out;
-    FILE* p = popen((env + " " + RADLADS_BIN + " system --json 2>/dev/null").c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    EXPECT_EQ(pclose(p), 0);
-    return out;
+    const test::RunResult r = test::run_shell(env + " " + RADLADS_BIN + " system --json 2>/dev/null");
+    EXPECT_EQ(r.status, 0);
+    return r.out;
   };
   const nlohmann::json j = nlohmann::json::parse(stdout_of(""));  // throws on anything but one document
   EXPECT_EQ(j.at("kernels"), isa_name(best_isa()));
@@ -128,7 +123,7 @@ TEST(Cli, SystemReportsKernelsAsOneJsonDocument) {
   const nlohmann::json j2 = nlohmann::json::parse(stdout_of("RADLADS_ISA=avx2"));
   EXPECT_EQ(j2.at("kernels"), "avx2");
   EXPECT_NE(j2.at("sgemm").get<std::string>().find("(avx2)"), std::string::npos) << "oneDNN follows the switch";
-  const test::RunResult bad = test::run_cli("system --json; RADLADS_ISA=sse " + std::string(RADLADS_BIN) + " system");
+  const test::RunResult bad = test::run_shell("RADLADS_ISA=sse " + std::string(RADLADS_BIN) + " system 2>&1");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.out.find("radlads: error: RADLADS_ISA=sse: unknown kernel set"), std::string::npos) << bad.out;
 }
@@ -140,14 +135,9 @@ TEST(Cli, InspectJsonStdoutIsOneDocument) {
   const std::string teacher = golden_model("qwen2"), student = tmp.file("s");
   ASSERT_EQ(test::run_cli("init --teacher " + teacher + " --arch rad-rwkv7 --out " + student).status, 0);
   for (const std::string& m : {teacher, student}) {
-    std::string out;
-    FILE* p = popen((std::string(RADLADS_BIN) + " inspect " + m + " --json 2>/dev/null").c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ASSERT_EQ(pclose(p), 0);
-    const nlohmann::json j = nlohmann::json::parse(out);  // throws unless exactly one document
+    const test::RunResult r = test::run_shell(std::string(RADLADS_BIN) + " inspect " + m + " --json 2>/dev/null");
+    ASSERT_EQ(r.status, 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);  // throws unless exactly one document
     EXPECT_EQ(j.at("student_arch"), m == student ? "rad-rwkv7" : "") << m;
   }
 }
