@@ -13,6 +13,8 @@
 
 #include "core/error.h"
 #include "core/sysinfo.h"
+#include "ops/sgemm_ceiling.h"
+#include "engine/context.h"
 #include "infer/language_model.h"
 #include "models/student_weights.h"
 
@@ -37,12 +39,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string arch = argc >= 3 && argv[2][0] != '-' ? argv[2] : "rad-rwkv7";
+  int threads = 0;
   for (int i = 2; i + 1 < argc; i++)
-    if (std::strcmp(argv[i], "--threads") == 0) omp_set_num_threads(std::atoi(argv[i + 1]));
+    if (std::strcmp(argv[i], "--threads") == 0) threads = std::atoi(argv[i + 1]);
+  const ExecContext ctx = ExecContext::local(threads);
   try {
     fmt::print("{}\n", system_line());
     const double sgemm = measure_sgemm_ceiling().gflops;
-    Model teacher = load_model(argv[1]);
+    Model teacher = open_model(argv[1]);
     Model student_model = init_student(teacher, StudentOptions::defaults(student_arch_from_name(arch), teacher.cfg), 1);
     auto t = make_language_model(std::move(teacher));
     auto s = make_language_model(std::move(student_model));
@@ -50,7 +54,7 @@ int main(int argc, char** argv) {
     std::vector<int32_t> toks(8192);
     for (size_t i = 0; i < toks.size(); i++) toks[i] = int32_t((i * 7919) % size_t(V));
     std::vector<float> logits(size_t(512) * V);
-    fmt::print("threads {}  sgemm ceiling {:.1f} GFLOP/s  student {}\n", omp_get_max_threads(), sgemm, arch);
+    fmt::print("threads {}  sgemm ceiling {:.1f} GFLOP/s  student {}\n", ctx.threads, sgemm, arch);
     for (auto [name, lm] : {std::pair{"teacher", t.get()}, std::pair{"student", s.get()}}) {
       double best = 1e30;
       for (int r = 0; r < 2; r++) {

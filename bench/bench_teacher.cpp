@@ -12,6 +12,8 @@
 
 #include "core/error.h"
 #include "core/sysinfo.h"
+#include "ops/sgemm_ceiling.h"
+#include "engine/context.h"
 #include "models/teacher.h"
 
 using namespace radlads;
@@ -29,14 +31,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL [--threads N]\n", argv[0]);
     return 2;
   }
-  if (argc >= 4 && std::strcmp(argv[2], "--threads") == 0) omp_set_num_threads(std::atoi(argv[3]));
+  const ExecContext ctx =
+      ExecContext::local(argc >= 4 && std::strcmp(argv[2], "--threads") == 0 ? std::atoi(argv[3]) : 0);
   try {
     fmt::print("{}\n", system_line());
     const double sgemm = measure_sgemm_ceiling().gflops;
-    Model m = load_model(argv[1]);
+    Model m = open_model(argv[1]);
     Teacher t(m);
     const TeacherConfig& c = t.cfg();
-    fmt::print("threads {}  sgemm ceiling {:.1f} GFLOP/s  model {} ({:.1f} M params)\n", omp_get_max_threads(),
+    fmt::print("threads {}  sgemm ceiling {:.1f} GFLOP/s  model {} ({:.1f} M params)\n", ctx.threads,
                sgemm, argv[1], m.n_params() / 1e6);
     const int T = 512;
     std::vector<int32_t> toks(size_t(4096));

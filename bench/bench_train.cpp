@@ -14,6 +14,8 @@
 
 #include "core/error.h"
 #include "core/sysinfo.h"
+#include "ops/sgemm_ceiling.h"
+#include "engine/context.h"
 #include "models/student_weights.h"
 #include "train/adamw.h"
 #include "train/objective.h"
@@ -50,14 +52,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string arch = "rad-rwkv7", teacher_gemm = "auto";
-  int steps = 2, T = 512;
+  int steps = 2, T = 512, threads = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--threads")) omp_set_num_threads(std::atoi(argv[i + 1]));
+    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--arch")) arch = argv[i + 1];
     else if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--T")) T = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--teacher-gemm")) teacher_gemm = argv[i + 1];
   }
+  const ExecContext ctx = ExecContext::local(threads);
   try {
     fmt::print("{}\n", system_line());
     const SgemmCeiling ceil = measure_sgemm_ceiling();
@@ -65,11 +68,11 @@ int main(int argc, char** argv) {
     const TeacherGemm tg = teacher_gemm_from_name(teacher_gemm);
     fmt::print("sgemm ceiling {:.1f} GFLOP/s ({}; ours {:.1f}, OpenBLAS {:.1f}; best of n = 1024, 2048)  teacher GEMMs {}\n",
                sgemm, ceil.which, ceil.ours, ceil.openblas, teacher_gemm_name(tg));
-    Model teacher = load_model(argv[1]);
+    Model teacher = open_model(argv[1]);
     const TeacherConfig& c = teacher.cfg;
     Model student = init_student(teacher, StudentOptions::defaults(student_arch_from_name(arch), c), 1);
     fmt::print("threads {}  sgemm ceiling {:.1f} GFLOP/s  teacher {}  student {} ({:.1f} M params)  T {}\n",
-               omp_get_max_threads(), sgemm, argv[1], arch, student.n_params() / 1e6, T);
+               ctx.threads, sgemm, argv[1], arch, student.n_params() / 1e6, T);
     std::vector<int32_t> win(size_t(T + 1));
     for (int i = 0; i <= T; i++) win[size_t(i)] = int32_t((uint64_t(i) * 7919 + 13) % uint64_t(c.n_vocab));
 

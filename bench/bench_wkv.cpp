@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "core/sysinfo.h"
+#include "ops/sgemm_ceiling.h"
+#include "engine/context.h"
 #include "ops/blas.h"
 #include "ops/wkv6.h"
 #include "ops/wkv6_chunk.h"  // exp_array, for the sequential experiment
@@ -139,20 +141,22 @@ static void wkv7_chunk_gemms(int B, int T, int H, int N, int L, bool intra, cons
 }
 
 int main(int argc, char** argv) {
+  int threads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads"))
-      omp_set_num_threads(std::atoi(argv[i + 1]));
+      threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--reps"))
       g_reps = std::max(1, std::atoi(argv[i + 1]));
   }
   const int B = 1, T = 512, H = 9, N = 64;
   const size_t n = size_t(B) * T * H * N, ns = size_t(B) * H * N * N;
   const double tok = double(B) * T, th = double(B) * T * H, NN = double(N) * N;
-  const int nt = omp_get_max_threads();
+  const ExecContext ctx = ExecContext::local(threads);
+  const int nt = ctx.threads;
   fmt::print("{}\n", system_line());
   fmt::print(
       "bench_wkv: B={} T={} H={} N={}  threads {}  best of {}  sgemm ceiling {:.1f} GFLOP/s\n", B,
-      T, H, N, omp_get_max_threads(), g_reps, measure_sgemm_ceiling(2).gflops);
+      T, H, N, nt, g_reps, measure_sgemm_ceiling(2).gflops);
 
   auto r = rnd(n, 1, -1, 1), k = rnd(n, 2, -1, 1), v = rnd(n, 3, -1, 1),
        logw = rnd(n, 4, -5.0f, -0.01f), dout = rnd(n, 5, -1, 1), s0 = rnd(ns, 6, -0.5f, 0.5f);

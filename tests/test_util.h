@@ -65,6 +65,10 @@ inline RunResult run_shell(const std::string& cmd) {
 // Runs the radlads CLI with the given argument string (shell syntax); out has
 // stdout and stderr together.
 inline RunResult run_cli(const std::string& args) { return run_shell(std::string(RADLADS_BIN) + " " + args + " 2>&1"); }
+// stdout alone (stderr discarded): what a --json consumer reads.
+inline RunResult run_cli_stdout(const std::string& args) {
+  return run_shell(std::string(RADLADS_BIN) + " " + args + " 2>/dev/null");
+}
 
 // ||a - b|| / max(||b||, tiny): the normalised error used across op tests.
 template <typename A, typename B>

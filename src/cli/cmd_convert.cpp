@@ -4,9 +4,13 @@
 // step 0 first unless --student names a student to start from).
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "cli/command.h"
 #include "cli/student_flags.h"
 #include "core/error.h"
+#include "core/file_io.h"
+#include "eval/eval_suite.h"
 #include "models/model.h"
 #include "models/teacher.h"
 #include "train/convert.h"
@@ -41,7 +45,7 @@ struct CommonFlags {
                    "Frozen teacher's linear layers in steps 1-2: auto (bf16 where the CPU has AVX512-BF16/AMX), f32, bf16")
         ->capture_default_str();
     app.add_flag("--resume", resume, "Continue --out from its latest checkpoint (its saved config wins)");
-    app.add_flag("--json", json, "Print the results as one JSON object on the last line");
+    app.add_flag("--json", json, kJsonHelp);
   }
 
   RunConfig base() const {
@@ -99,7 +103,23 @@ struct PhaseFlags {
   }
 };
 
-int finish(const nlohmann::json& results, bool json) {
+// The held-out table, then the benchmark comparison of the run's eval tasks
+// (student and teacher), added to OUT/results.json.
+int finish(nlohmann::json results, const std::string& out_dir, bool json) {
+  std::FILE* out = human_out(json);
+  fmt::print(out, "\n{}", heldout_table(results));
+  const std::string tasks_spec = results.value("eval_tasks", "");
+  if (!tasks_spec.empty()) {
+    const int64_t limit = results.value("eval_limit", int64_t{100});
+    std::vector<EvalTask> tasks = load_eval_tasks(tasks_spec, default_eval_data_dir(), limit, 0);
+    ModelResults s = evaluate_model(results.at("student").get<std::string>(), tasks, false);
+    ModelResults t = evaluate_model(results.at("teacher").get<std::string>(), tasks, false);
+    fmt::print(out, "\n{}", eval_markdown(tasks, s, &t));
+    results["benchmarks"] = eval_json(tasks, s, &t, {{"limit", limit}});
+    const std::string path = (std::filesystem::path(out_dir) / "results.json").string();
+    const std::string text = results.dump(2) + "\n";
+    write_file_atomic(path, [&](std::FILE* f) { write_bytes(f, text.data(), text.size(), path); });
+  }
   if (json) print_json(results);
   return 0;
 }
@@ -130,7 +150,7 @@ static CommandRegistration reg("convert", "RADLADS steps 0-3 and the teacher-vs-
   app.add_option("--batch", o->batch, "Windows per optimiser step, steps 1 and 2 (default 8)");
   app.add_option("--micro-batch", o->micro_batch, "Windows per forward/backward (default 1)");
   app.add_option("--lr", o->lr, "Learning rate of every step (the --stepN-lr flags win)");
-  return [o]() {
+  return [o](const ExecContext& ctx) {
     RunConfig c = o->common.base();
     if (!o->common.resume) {
       for (int i = 0; i < 3; i++) {
@@ -142,7 +162,7 @@ static CommandRegistration reg("convert", "RADLADS steps 0-3 and the teacher-vs-
         f.apply(c.phases[size_t(i)]);
       }
     }
-    return finish(run_convert(c, o->common.resume), o->common.json);
+    return finish(run_convert(ctx, c, o->common.resume), c.out, o->common.json);
   };
 });
 
@@ -163,14 +183,14 @@ static void single_step(const char* name, const char* help, int index) {
     app.add_option("--warmup", o->phase.warmup, "Warm-up steps (default: min(50, steps/10))");
     if (index == 0) app.add_option("--lr-end", o->phase.lr_end, "The cosine's final learning rate");
     if (index == 2) app.add_option("--kl", o->phase.kl, "Loss kl·KL + (1-kl)·CE (default 0: CE only)");
-    return CommandRun([o, index]() {
+    return CommandRun([o, index](const ExecContext& ctx) {
       RunConfig c = o->common.base();
       if (!o->common.resume)
         for (int i = 0; i < 3; i++) {
           if (i == index) o->phase.apply(c.phases[size_t(i)]);
           else c.phases[size_t(i)].tokens = 0;
         }
-      return finish(run_convert(c, o->common.resume), o->common.json);
+      return finish(run_convert(ctx, c, o->common.resume), c.out, o->common.json);
     });
   });
 }

@@ -37,9 +37,10 @@ struct InspectOptions {
 };
 
 int run_prepare(const PrepareCliOptions& o) {
-  fmt::print("data prepare: {} input(s) -> {} (tokenizer {}, held-out every {} documents)\n", o.inputs.size(),
+  std::FILE* out = human_out(o.json);
+  fmt::print(out, "data prepare: {} input(s) -> {} (tokenizer {}, held-out every {} documents)\n", o.inputs.size(),
              o.out, o.tokenizer, o.heldout_every);
-  std::fflush(stdout);
+  std::fflush(out);
   const Tokenizer tok = load_tokenizer(o.tokenizer);
   PrepareOptions po;
   po.heldout_every = o.heldout_every;
@@ -47,9 +48,9 @@ int run_prepare(const PrepareCliOptions& o) {
   const PrepareResult r = prepare_dataset(tok, o.inputs, o.out, po);
   const int64_t tokens = r.train.tokens + r.heldout.tokens;
   const double secs = std::max(r.seconds, 1e-9);
-  fmt::print("train:   {} documents, {} tokens\n", r.train.docs, r.train.tokens);
-  fmt::print("heldout: {} documents, {} tokens\n", r.heldout.docs, r.heldout.tokens);
-  fmt::print("{} files, {:.1f} MB of text, dtype {}, {:.1f} s, {:.0f} tokens/s ({:.2f} MB/s)\n", r.files,
+  fmt::print(out, "train:   {} documents, {} tokens\n", r.train.docs, r.train.tokens);
+  fmt::print(out, "heldout: {} documents, {} tokens\n", r.heldout.docs, r.heldout.tokens);
+  fmt::print(out, "{} files, {:.1f} MB of text, dtype {}, {:.1f} s, {:.0f} tokens/s ({:.2f} MB/s)\n", r.files,
              r.text_bytes / 1e6, dtype_name(r.dtype), r.seconds, tokens / secs, r.text_bytes / 1e6 / secs);
   if (o.json)
     print_json({{"out", o.out},
@@ -66,6 +67,7 @@ int run_prepare(const PrepareCliOptions& o) {
 }
 
 int run_inspect(const InspectOptions& o) {
+  std::FILE* out = human_out(o.json);
   namespace fs = std::filesystem;
   std::vector<std::pair<std::string, std::string>> sets;  // (name, prefix)
   std::string tokenizer = o.tokenizer;
@@ -89,12 +91,12 @@ int run_inspect(const InspectOptions& o) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [name, prefix] : sets) {
     const TokenDataset d = TokenDataset::open(prefix);
-    fmt::print("{}: {} documents, {} tokens, dtype {}\n", name, d.n_docs(), d.n_tokens(), dtype_name(d.dtype()));
+    fmt::print(out, "{}: {} documents, {} tokens, dtype {}\n", name, d.n_docs(), d.n_tokens(), dtype_name(d.dtype()));
     std::vector<int32_t> ids(size_t(std::min<int64_t>(o.tokens, d.n_tokens())));
     d.read(0, int64_t(ids.size()), ids.data());
     if (!ids.empty()) {
-      fmt::print("  first {} ids: {}\n", ids.size(), fmt::join(ids, " "));
-      if (tok) fmt::print("  decoded: {:?}\n", tok->decode(ids));
+      fmt::print(out, "  first {} ids: {}\n", ids.size(), fmt::join(ids, " "));
+      if (tok) fmt::print(out, "  decoded: {:?}\n", tok->decode(ids));
     }
     j[name] = {{"docs", d.n_docs()}, {"tokens", d.n_tokens()}, {"dtype", dtype_name(d.dtype())}, {"first_ids", ids}};
   }
@@ -117,16 +119,16 @@ static CommandRegistration reg("data", "Prepare and inspect tokenized training d
                    "Text files (.txt or any: one document each; .jsonl: \"text\" per line; .gz), "
                    "folders, or @LIST files")
       ->required();
-  prep->add_flag("--json", p->json, "Print a JSON summary as the last line");
+  prep->add_flag("--json", p->json, kJsonHelp);
 
   auto q = std::make_shared<InspectOptions>();
   CLI::App* insp = app.add_subcommand("inspect", "Print a dataset's counts and first tokens");
   insp->add_option("path", q->path, "Folder written by prepare, or a binidx prefix")->required();
   insp->add_option("--tokenizer", q->tokenizer, "Tokenizer to decode with (default: the one in meta.json)");
   insp->add_option("--tokens", q->tokens, "How many first tokens to show")->capture_default_str();
-  insp->add_flag("--json", q->json, "Print a JSON summary as the last line");
+  insp->add_flag("--json", q->json, kJsonHelp);
 
-  return [p, q, prep]() { return prep->parsed() ? run_prepare(*p) : run_inspect(*q); };
+  return [p, q, prep](const ExecContext& ctx) { return prep->parsed() ? run_prepare(*p) : run_inspect(*q); };
 });
 
 }  // namespace radlads::cli

@@ -5,7 +5,6 @@
 // is loaded, so missing data fails at once.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <omp.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -41,8 +40,9 @@ static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval
   app.add_option("--mmlu-shots", o->mmlu_shots, "MMLU few-shot examples from the dev split (0..5)")->capture_default_str();
   app.add_option("--data", o->data, "Evaluation data folder (default $RADLADS_CACHE/eval, from scripts/setup.sh)");
   app.add_option("--dump-requests", o->dump, "Write each request's tokens and log-likelihood (JSON lines) for MODEL");
-  app.add_flag("--json", o->json, "Print one JSON object as the last line");
-  return [o]() {
+  app.add_flag("--json", o->json, kJsonHelp);
+  return [o](const ExecContext& ctx) {
+    std::FILE* out = human_out(o->json);
     auto t0 = std::chrono::steady_clock::now();
     if (o->data.empty()) o->data = default_eval_data_dir();
     nlohmann::json limits = nlohmann::json::object();
@@ -52,7 +52,7 @@ static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval
       auto dir = std::filesystem::path(o->dump).parent_path();
       if (!dir.empty() && !std::filesystem::is_directory(dir)) fail("{}: no such folder for --dump-requests", dir.string());
     }
-    fmt::print(stderr, "{} threads\nmodel {}\n", omp_get_max_threads(), o->model);
+    fmt::print(stderr, "{} threads\nmodel {}\n", ctx.threads, o->model);
     ModelResults model = evaluate_model(o->model, tasks, !o->dump.empty());
     if (!o->dump.empty()) {
       write_file_atomic(o->dump, [&](std::FILE* f) {
@@ -69,12 +69,12 @@ static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval
       teacher = evaluate_model(o->teacher, tasks, false);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fmt::print("{}", eval_markdown(tasks, model, teacher ? &*teacher : nullptr));
-    fmt::print("\nmodel {:.1f} s{}; total {:.1f} s ({} threads)\n", model.seconds,
-               teacher ? fmt::format(", teacher {:.1f} s", teacher->seconds) : "", seconds, omp_get_max_threads());
+    fmt::print(out, "{}", eval_markdown(tasks, model, teacher ? &*teacher : nullptr));
+    fmt::print(out, "\nmodel {:.1f} s{}; total {:.1f} s ({} threads)\n", model.seconds,
+               teacher ? fmt::format(", teacher {:.1f} s", teacher->seconds) : "", seconds, ctx.threads);
     if (o->json) {
       nlohmann::json settings = {{"limit", limits}, {"mmlu_shots", o->mmlu_shots}, {"data", o->data},
-                                 {"threads", omp_get_max_threads()}};
+                                 {"threads", ctx.threads}};
       nlohmann::json j = eval_json(tasks, model, teacher ? &*teacher : nullptr, settings);
       j["seconds"] = seconds;
       print_json(j);

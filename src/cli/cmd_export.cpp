@@ -7,9 +7,9 @@
 
 #include "cli/command.h"
 #include "core/error.h"
-#include "export/gguf_student.h"
+#include "models/student_gguf.h"
 #include "export/gguf_teacher.h"
-#include "export/hf_folder.h"
+#include "models/hf_folder.h"
 
 namespace radlads::cli {
 
@@ -24,9 +24,9 @@ static CommandRegistration reg("export", "Write a model as GGUF for llama.cpp or
   app.add_option("--dtype", o->dtype, "Weight type (hf: f32, f16, bf16)")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
       ->capture_default_str();
-  return [o]() {
+  return [o](const ExecContext& ctx) {
     if (o->format == "hf" && o->dtype == "q8_0") fail("--dtype q8_0: an HF folder holds f32, f16 or bf16");
-    Model m = is_student_gguf(o->model) ? import_student_gguf(o->model) : load_model(o->model);
+    Model m = open_model(o->model);
     if (o->format == "hf") {
       if (!m.student.is_student() && m.hf_config.is_null()) m.hf_config = teacher_hf_config(m.cfg);
       save_model_hf(m, o->out, o->dtype == "f32" ? StDtype::F32 : o->dtype == "f16" ? StDtype::F16 : StDtype::BF16);

@@ -4,7 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/student_flags.h"
-#include "export/hf_folder.h"
+#include "models/hf_folder.h"
 #include "models/student_weights.h"
 
 namespace radlads::cli {
@@ -20,8 +20,8 @@ static CommandRegistration reg("init", "Step 0: make a student from a teacher", 
   app.add_option("--out", o->out, "Output folder (must not exist)")->required();
   o->student.add_to(app, true);
   app.add_option("--seed", o->seed, "Seed of the random inits")->capture_default_str();
-  return [o]() {
-    Model teacher = load_model(o->teacher);
+  return [o](const ExecContext& ctx) {
+    Model teacher = open_model(o->teacher);
     StudentOptions s = o->student.resolve(teacher.cfg);
     Model m = init_student(teacher, s, o->seed);
     fmt::print("{}\n", student_config_json(m.cfg, m.student).dump(2));

@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "cli/command.h"
-#include "export/gguf_student.h"
 #include "models/model.h"
 
 namespace radlads::cli {
@@ -14,8 +13,8 @@ static CommandRegistration reg("inspect", "Show a model's architecture, sizes an
   auto json = std::make_shared<bool>(false);
   app.add_option("model", *path, "GGUF file or HF folder")->required();
   app.add_flag("--json", *json, "Print one JSON document on stdout (the table goes to stderr)");
-  return [=]() {
-    Model m = is_student_gguf(*path) ? import_student_gguf(*path) : load_model(*path);
+  return [=](const ExecContext& ctx) {
+    Model m = open_model(*path);
     const TeacherConfig& c = m.cfg;
     nlohmann::json dtypes = m.source_dtypes;
     // With --json, stdout holds only the JSON document; the table goes to stderr.

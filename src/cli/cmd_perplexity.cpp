@@ -23,8 +23,9 @@ static CommandRegistration reg("perplexity", "Perplexity of a model on a text fi
   app.add_option("--file", o->file, "Text file (UTF-8)")->required();
   app.add_option("--ctx", o->ctx, "Window length in tokens")->capture_default_str();
   app.add_option("--max-tokens", o->max_tokens, "Use only the first N tokens of the file (0 = all)");
-  app.add_flag("--json", o->json, "Print one JSON object as the last line");
-  return [o]() {
+  app.add_flag("--json", o->json, kJsonHelp);
+  return [o](const ExecContext& ctx) {
+    std::FILE* out = human_out(o->json);
     auto lm = open_language_model(o->model);
     Tokenizer tok(lm->model().tokenizer);
     std::vector<int32_t> ids = tok.encode(read_text_file(o->file), /*parse_special=*/false);
@@ -34,7 +35,7 @@ static CommandRegistration reg("perplexity", "Perplexity of a model on a text fi
       fmt::print(stderr, "\rwindow {}/{}", w, n);
       if (w == n) fmt::print(stderr, "\n");
     });
-    fmt::print("tokens scored {}\nmean nll      {:.6f}\nperplexity    {:.4f}\ntop-1 acc     {:.4f}\ntokens/s      {:.1f}\n",
+    fmt::print(out, "tokens scored {}\nmean nll      {:.6f}\nperplexity    {:.4f}\ntop-1 acc     {:.4f}\ntokens/s      {:.1f}\n",
                r.tokens, r.nll, r.ppl, double(r.top1_hits) / double(r.tokens), r.tokens_per_s);
     if (o->json)
       print_json({{"tokens", r.tokens}, {"nll", r.nll}, {"ppl", r.ppl}, {"tokens_per_s", r.tokens_per_s},

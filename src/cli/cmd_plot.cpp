@@ -35,7 +35,7 @@ static CommandRegistration reg("plot", "Plot the training curves of a metrics lo
   app.add_option("--title", o->plot.title, "Title (default: '<metric> vs <x>')");
   app.add_option("--width", o->width, "Image width in pixels")->check(CLI::Range(320, 8000))->capture_default_str();
   app.add_option("--height", o->height, "Image height in pixels")->check(CLI::Range(240, 8000))->capture_default_str();
-  return [o]() {
+  return [o](const ExecContext& ctx) {
     // Checked before any work so a typo costs nothing and writes nothing.
     const std::string ext = std::filesystem::path(o->out).extension().string();
     if (ext != ".svg" && ext != ".png") fail("{}: unknown output extension '{}' (use .svg or .png)", o->out, ext);

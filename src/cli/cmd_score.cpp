@@ -20,7 +20,7 @@ static CommandRegistration reg("score", "Write the logits of a token sequence as
   app.add_option("model", o->model, "GGUF file or HF folder")->required();
   app.add_option("--ids-file", o->ids_file, "Token ids separated by whitespace")->required();
   app.add_option("--logits-out", o->out, "Output .npy (float32, shape [T, V])")->required();
-  return [o]() {
+  return [o](const ExecContext& ctx) {
     auto lm = open_language_model(o->model);
     std::istringstream in(read_text_file(o->ids_file));
     std::vector<int32_t> ids;

@@ -4,13 +4,13 @@
 // thread count, and whether the teacher's GEMMs run in bf16. --bench adds the
 // measured sgemm ceiling (ours and OpenBLAS's, n = 1024 and 2048).
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <memory>
 
 #include "cli/command.h"
 #include "core/cpu.h"
 #include "core/sysinfo.h"
+#include "ops/sgemm_ceiling.h"
 #include "models/teacher.h"
 #include "ops/blas.h"
 #include "ops/matmul_bf16.h"
@@ -23,7 +23,7 @@ struct SystemOptions {
   bool bench = false, json = false;
 };
 
-nlohmann::json system_json(bool bench) {
+nlohmann::json system_json(const ExecContext& ctx, bool bench) {
   const CpuFeatures& f = cpu_features();
   nlohmann::json isas = nlohmann::json::array();
   for (Isa i : supported_isas()) isas.push_back(isa_name(i));
@@ -34,7 +34,8 @@ nlohmann::json system_json(bool bench) {
                       {"sgemm", blas_sgemm_info()},
                       {"dgemm", blas_openblas_info()},
                       {"teacher_gemm_auto", teacher_gemm_name(teacher_gemm_from_name("auto"))},
-                      {"threads", omp_get_max_threads()}};
+                      {"threads", ctx.threads},
+                      {"engine", ctx.to_json()}};
   if (bench) {
     const SgemmCeiling c = measure_sgemm_ceiling();
     j["sgemm_gflops"] = {{"ours", c.ours}, {"openblas", c.openblas}, {"ceiling", c.gflops}, {"best", c.which}};
@@ -48,8 +49,8 @@ static CommandRegistration reg("system", "Show the CPU, the kernels and librarie
   auto o = std::make_shared<SystemOptions>();
   app.add_flag("--bench", o->bench, "Also measure the sgemm ceiling (a few seconds)");
   app.add_flag("--json", o->json, "Print one JSON document");
-  return [o]() {
-    const nlohmann::json j = system_json(o->bench);
+  return [o](const ExecContext& ctx) {
+    const nlohmann::json j = system_json(ctx, o->bench);
     if (o->json) {
       print_json(j);
       return 0;

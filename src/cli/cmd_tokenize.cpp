@@ -65,7 +65,7 @@ static CommandRegistration reg("tokenize", "Print the token ids of a text (no BO
   text->excludes(file);
   app.add_flag("--ids", o->ids, "Print only the ids, separated by spaces");
   app.add_flag("--no-special", o->no_special, "Treat control tokens' text as plain text");
-  return [o, text, file]() {
+  return [o, text, file](const ExecContext& ctx) {
     if (text->count() == 0 && file->count() == 0) fail("tokenize: give --text or --file");
     const Tokenizer tok = load_tokenizer(o->model);
     const std::string input = file->count() ? read_text_file(o->file) : o->text;

@@ -7,19 +7,30 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
+#include "engine/context.h"
+
 namespace radlads::cli {
 
-using CommandRun = std::function<int()>;
+using radlads::ExecContext;
+
+// Runs the parsed command in the execution context main() built from the
+// global flags (--threads).
+using CommandRun = std::function<int(const ExecContext&)>;
 using CommandSetup = std::function<CommandRun(CLI::App&)>;
 
 struct CommandRegistration {
   CommandRegistration(const char* name, const char* help, CommandSetup setup);
 };
 
-// Commands that report numbers print a JSON object as the last line with --json.
+// With --json, stdout holds exactly one JSON document (print_json) and every
+// human-readable line goes to stderr: human_out(json) is where a command
+// writes its report.
 void print_json(const nlohmann::json& j);
+inline std::FILE* human_out(bool json) { return json ? stderr : stdout; }
+inline constexpr const char* kJsonHelp = "Print one JSON document on stdout (the report goes to stderr)";
 
 }  // namespace radlads::cli

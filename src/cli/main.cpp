@@ -1,7 +1,5 @@
 // radlads command-line entry point: builds the subcommands from the registry,
 // parses, dispatches. User errors print one line and exit 2.
-#include <omp.h>
-
 #include <cstdio>
 #include <map>
 #include <vector>
@@ -56,10 +54,10 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;
   }
-  if (threads > 0) omp_set_num_threads(threads);
   try {
+    const radlads::ExecContext ctx = radlads::ExecContext::local(threads);
     for (auto& [sub, run] : runs)
-      if (sub->parsed()) return run();
+      if (sub->parsed()) return run(ctx);
   } catch (const radlads::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "radlads: error: %s\n", e.what());

@@ -1,28 +1,13 @@
-// Process and machine facts for benchmarks and logs: resident memory, a
-// monotonic clock, and the machine's own sgemm ceiling.
+// Process facts for benchmarks and logs: resident memory and a monotonic
+// clock (the sgemm ceiling and the system line live in ops/sgemm_ceiling.h).
 #pragma once
 
 #include <cstddef>
-#include <string>
 
 namespace radlads {
 
 size_t rss_bytes();       // current resident set size
 size_t peak_rss_bytes();  // peak resident set size
 double now_seconds();     // monotonic
-
-// The ceiling every benchmark divides by: the best sgemm on this machine,
-// max(our sgemm, OpenBLAS's sgemm) at n = 1024 and 2048, best of reps, with
-// the current thread count; `which` names the winner.
-struct SgemmCeiling {
-  double gflops = 0, ours = 0, openblas = 0;
-  std::string which;
-};
-SgemmCeiling measure_sgemm_ceiling(int reps = 3);
-
-// One line for logs and benchmarks: the CPU, its vector features, the kernel
-// set of our own ops, the sgemm library and its kernels, OpenBLAS's core (the
-// double-precision path) and the thread count.
-std::string system_line();
 
 }  // namespace radlads

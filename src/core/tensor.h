@@ -19,6 +19,22 @@ inline int64_t numel(const Shape& s) {
 
 std::string shape_str(const Shape& s);  // "[576, 49152]"
 
+enum class DType : uint8_t { F32, BF16, F16, I32 };
+enum class Device : uint8_t { Cpu };  // the CUDA backend adds Cuda
+size_t dtype_size(DType t);
+const char* dtype_name(DType t);
+
+// A tensor somewhere in memory (an arena slice, a Tensor, a device buffer):
+// no ownership.
+struct TensorView {
+  void* data = nullptr;
+  Shape shape;
+  DType dtype = DType::F32;
+  Device device = Device::Cpu;
+  int64_t numel() const { return radlads::numel(shape); }
+  float* f32() const;  // CHECKs dtype F32
+};
+
 struct Tensor {
   Shape shape;
   std::vector<float> data;
@@ -31,6 +47,7 @@ struct Tensor {
   const float* ptr() const { return data.data(); }
   std::span<float> span() { return data; }
   std::span<const float> span() const { return data; }
+  TensorView view() const { return TensorView{const_cast<float*>(data.data()), shape, DType::F32, Device::Cpu}; }
 };
 
 }  // namespace radlads

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/file_io.h"
-#include "eval/gzip_lines.h"
+#include "io/gzip_lines.h"
 
 namespace radlads {
 

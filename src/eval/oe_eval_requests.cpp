@@ -7,7 +7,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
-#include "eval/gzip_lines.h"
+#include "io/gzip_lines.h"
 
 namespace radlads {
 

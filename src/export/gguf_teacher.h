@@ -13,7 +13,5 @@ namespace radlads {
 // dtype applies to 2-D weights (F32, F16, BF16, Q8_0); norms and biases stay F32.
 void export_teacher_gguf(const Model& m, const std::string& path, GgmlType dtype);
 
-// general.file_type value llama.cpp uses for a file whose weights are dtype.
-uint32_t llama_file_type(GgmlType dtype);
 
 }  // namespace radlads

@@ -1,7 +1,6 @@
 // LanguageModel implementations: the teacher with KV caches.
 #include "infer/language_model.h"
 
-#include "export/gguf_student.h"
 
 #include <vector>
 
@@ -84,10 +83,7 @@ std::unique_ptr<LanguageModel> make_language_model(Model m) {
 }
 
 std::unique_ptr<LanguageModel> open_language_model(const std::string& path) {
-  // A student GGUF we exported (rwkv6qwen2 / arwkv7) is read back through the
-  // exporter's own tables, which undo its layout changes exactly.
-  if (is_student_gguf(path)) return make_language_model(import_student_gguf(path));
-  return make_language_model(load_model(path));
+  return make_language_model(open_model(path));
 }
 
 }  // namespace radlads

@@ -31,4 +31,7 @@ void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n);
 // ggml's reference quantizers (quantize_row_*_ref); n a multiple of the block.
 std::vector<uint8_t> quantize_row(GgmlType t, const float* src, int64_t n);
 
+// general.file_type value llama.cpp uses for a file whose weights are dtype.
+uint32_t llama_file_type(GgmlType dtype);
+
 }  // namespace radlads

@@ -162,14 +162,21 @@ std::map<std::string, Tensor> load_safetensors_dir(const std::string& dir,
 void write_safetensors(const std::string& path,
                        const std::vector<std::pair<std::string, const Tensor*>>& tensors,
                        StDtype dtype, const std::map<std::string, std::string>& metadata) {
+  std::vector<std::pair<std::string, TensorView>> views;
+  for (auto& [name, t] : tensors) views.push_back({name, t->view()});
+  write_safetensors(path, views, dtype, metadata);
+}
+
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, TensorView>>& tensors,
+                       StDtype dtype, const std::map<std::string, std::string>& metadata) {
   json h = json::object();
   if (!metadata.empty()) h["__metadata__"] = metadata;
   size_t off = 0;
   const size_t es = st_dtype_size(dtype);
   for (auto& [name, t] : tensors) {
     CHECK(!h.contains(name), "duplicate tensor {}", name);
-    size_t nb = size_t(t->numel()) * es;
-    h[name] = {{"dtype", st_dtype_name(dtype)}, {"shape", t->shape}, {"data_offsets", {off, off + nb}}};
+    size_t nb = size_t(t.numel()) * es;
+    h[name] = {{"dtype", st_dtype_name(dtype)}, {"shape", t.shape}, {"data_offsets", {off, off + nb}}};
     off += nb;
   }
   std::string htext = h.dump();
@@ -180,13 +187,13 @@ void write_safetensors(const std::string& path,
     write_bytes(f, htext.data(), htext.size(), path);
     std::vector<uint16_t> buf;
     for (auto& [name, t] : tensors) {
+      const float* x = t.f32();
       if (dtype == StDtype::F32) {
-        write_bytes(f, t->ptr(), size_t(t->numel()) * 4, path);
+        write_bytes(f, x, size_t(t.numel()) * 4, path);
         continue;
       }
-      buf.resize(size_t(t->numel()));
-      for (int64_t i = 0; i < t->numel(); i++)
-        buf[size_t(i)] = dtype == StDtype::F16 ? f32_to_f16(t->data[size_t(i)]) : f32_to_bf16(t->data[size_t(i)]);
+      buf.resize(size_t(t.numel()));
+      for (int64_t i = 0; i < t.numel(); i++) buf[size_t(i)] = dtype == StDtype::F16 ? f32_to_f16(x[i]) : f32_to_bf16(x[i]);
       write_bytes(f, buf.data(), buf.size() * 2, path);
     }
   });

@@ -50,6 +50,8 @@ std::map<std::string, Tensor> load_safetensors_dir(const std::string& dir,
                                                    std::map<std::string, int64_t>* dtype_counts = nullptr);
 
 // Writes tensors (in the given order) converted to dtype. Atomic.
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, TensorView>>& tensors,
+                       StDtype dtype, const std::map<std::string, std::string>& metadata = {});
 void write_safetensors(const std::string& path,
                        const std::vector<std::pair<std::string, const Tensor*>>& tensors,
                        StDtype dtype, const std::map<std::string, std::string>& metadata = {});

@@ -41,8 +41,13 @@ void mlp_block_forward(float* x, const MlpWeights& w, const TeacherConfig& c, in
 void mlp_block_backward(float* d_x, const MlpGrads& g, const MlpWeights& w, const TeacherConfig& c,
                         const float* x_in, int64_t M, const MlpScratch& s) {
   const int64_t C = c.n_embd, F = c.n_ff;
-  std::vector<float> d_act(size_t(M * F)), d_gate(size_t(M * F)), d_up(size_t(M * F)), d_n(size_t(M * C)),
-      d_n2(size_t(M * C));
+  // Per thread and kept: sized by the first backward, reused by the later ones.
+  thread_local std::vector<float> d_act, d_gate, d_up, d_n, d_n2;
+  d_act.resize(size_t(M * F));
+  d_gate.resize(size_t(M * F));
+  d_up.resize(size_t(M * F));
+  d_n.resize(size_t(M * C));
+  d_n2.resize(size_t(M * C));
   matmul_backward(d_act.data(), g.down, nullptr, d_x, s.act.data(), w.down, M, F, C);
   swiglu_backward(d_gate.data(), d_up.data(), d_act.data(), s.gate.data(), s.up.data(), M * F);
   matmul_backward(d_n.data(), g.gate, nullptr, d_gate.data(), s.xn.data(), w.gate, M, C, F);

@@ -7,6 +7,7 @@
 #include "io/safetensors.h"
 #include "models/student_weights.h"
 #include "models/weight_names.h"
+#include "models/student_gguf.h"
 #include "text/gguf_tokenizer.h"
 #include "text/hf_tokenizer.h"
 
@@ -163,10 +164,13 @@ TeacherConfig load_model_config(const std::string& path) {
   return teacher_config_from_gguf(GgufFile(path));
 }
 
-Model load_model(const std::string& path) {
+Model open_model(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return load_hf(path);
   if (!fs::exists(path, ec)) fail("{}: no such file or directory", path);
+  // A student GGUF we exported (rwkv6qwen2 / arwkv7) is read back through the
+  // exporter's own tables, which undo its layout changes exactly.
+  if (is_student_gguf(path)) return import_student_gguf(path);
   return load_gguf(path);
 }
 

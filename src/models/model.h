@@ -31,10 +31,12 @@ struct Model {
   int64_t n_params() const;  // counts a tied head once
 };
 
-// A .gguf file or an HF folder (config.json, safetensors, tokenizer.json);
-// a folder whose config.json says rwkv6qwen2 / rwkv7qwen2 loads as a student.
-// Checks every tensor the architecture needs is present with the right shape.
-Model load_model(const std::string& path);
+// The one way every command opens a model: a teacher .gguf file, a student
+// .gguf written by `radlads export` (rwkv6qwen2 / arwkv7), or an HF folder
+// (config.json, safetensors, tokenizer.json; rwkv6qwen2 / rwkv7qwen2 in
+// config.json makes it a student). Checks every tensor the architecture needs
+// is present with the right shape.
+Model open_model(const std::string& path);
 
 // Only the sizes of the model at path (GGUF metadata or config.json), without
 // reading any weights.

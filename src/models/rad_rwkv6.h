@@ -23,7 +23,7 @@ class Rwkv6TimeMix {
   // (by name; missing names are frozen). Needs the preceding forward's buffers
   // (zero initial shift and state, as in training windows).
   void backward(float* d_xn, const float* d_y, const MixDims& d, const int32_t* pos, const RopeTable& rope,
-                GradMap* g);
+                Arena* g);
 
  private:
   std::string p_;  // "model.layers.<l>.self_attn."

@@ -18,11 +18,11 @@ namespace radlads {
 static constexpr float kLogWMin = -5.0f;  // must equal the forward's clamp (rad_rwkv6.cpp)
 
 void Rwkv6TimeMix::backward(float* d_xn, const float* d_y, const MixDims& d, const int32_t* pos,
-                            const RopeTable& rope, GradMap* g) {
+                            const RopeTable& rope, Arena* g) {
   CHECK(zero_start_, "Rwkv6TimeMix::backward: the forward must start from zero shift and state (training windows)");
   CHECK(int64_t(go_.size()) == d.M * d.A, "Rwkv6TimeMix::backward: dims differ from the preceding forward");
   const int64_t M = d.M, C = d.C, A = d.A, KD = d.KD;
-  auto G = [&](const char* n) { return grad_ptr(g, p_ + n); };
+  auto G = [&](const char* n) { return grad_ptr(g, p_, n); };
   auto sz = [](std::vector<float>& v, int64_t n) { v.resize(size_t(n)); };
 
   // out = o_proj(g⊙p)

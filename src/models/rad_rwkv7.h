@@ -22,7 +22,7 @@ class Rwkv7TimeMix {
   // gradient w.r.t. v_first, layer 0 adds it to its own v. Parameter gradients
   // accumulated into g by name.
   void backward(float* d_xn, float* d_v_first, const float* d_y, const MixDims& d, const int32_t* pos,
-                const float* v_first, const RopeTable& rope, GradMap* g);
+                const float* v_first, const RopeTable& rope, Arena* g);
 
  private:
   std::string p_;

@@ -21,12 +21,12 @@ namespace radlads {
 static const float kDecayScale = float(std::exp(-0.5));  // must equal the forward's (rad_rwkv7.cpp)
 
 void Rwkv7TimeMix::backward(float* d_xn, float* d_v_first, const float* d_y, const MixDims& d, const int32_t* pos,
-                            const float* v_first, const RopeTable& rope, GradMap* g) {
+                            const float* v_first, const RopeTable& rope, Arena* g) {
   CHECK(zero_start_, "Rwkv7TimeMix::backward: the forward must start from a zero state (training windows)");
   CHECK(int64_t(gp_.size()) == d.M * d.A, "Rwkv7TimeMix::backward: dims differ from the preceding forward");
   CHECK(layer_ == 0 || v_first, "Rwkv7TimeMix::backward: layer {} needs v_first", layer_);
   const int64_t M = d.M, C = d.C, A = d.A, KD = d.KD;
-  auto G = [&](const char* n) { return grad_ptr(g, p_ + n); };
+  auto G = [&](const char* n) { return grad_ptr(g, p_, n); };
   auto sz = [](std::vector<float>& v, int64_t n) { v.resize(size_t(n)); };
 
   // out = o_proj(g⊙p)   (d_gp_ in place becomes ∂/∂p after d_g_ is taken)

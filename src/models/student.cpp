@@ -24,6 +24,7 @@ Student::Student(const Model& m) : m_(m), c_(m.cfg), o_(m.student), rope_(m.cfg.
   attn_.resize(size_t(L));
   for (int l = 0; l < L; l++) {
     in_norm_.push_back(m.w(layer_name("model.layers.{l}.input_layernorm.weight", l)).ptr());
+    layer_prefix_.push_back("model.layers." + std::to_string(l) + ".");
     mlp_.push_back(mlp_weights(m, l));
     if (o_.softmax_layer(l, L))
       attn_[size_t(l)] = teacher_attention_weights(m, l);

@@ -41,7 +41,7 @@ class Student {
   void forward_train(const int32_t* tokens, int B, int T, float* logits);
   // Backward of the last forward_train from d_logits (B*T, V): parameter
   // gradients accumulated into g by HF name (names absent from g are frozen).
-  void backward(const float* d_logits, GradMap* g);
+  void backward(const float* d_logits, Arena* g);
 
  private:
   // Activations of one layer kept for the backward.
@@ -71,6 +71,12 @@ class Student {
   std::vector<float> x_final_, rstd_final_, xn_final_;
   std::vector<int32_t> tokens_;
   int train_B_ = 0, train_T_ = 0;
+  // backward()'s buffers, kept between calls.
+  struct BackwardBuffers {
+    std::vector<float> d_x, d_xn, d_tmp, d_v_first;
+    std::vector<int32_t> pos;
+  } bw_;
+  std::vector<std::string> layer_prefix_;  // "model.layers.<l>." (gradient names without allocating)
 };
 
 }  // namespace radlads

@@ -13,16 +13,20 @@
 
 namespace radlads {
 
-void Student::backward(const float* d_logits, GradMap* g) {
+void Student::backward(const float* d_logits, Arena* g) {
   CHECK(!acts_.empty() && train_B_ > 0, "backward() needs a forward_train() first");
   const int L = c_.n_layer, B = train_B_, T = train_T_;
   const MixDims d(c_, B, T);
   const int64_t M = d.M, C = d.C, V = c_.n_vocab;
-  std::vector<float> d_x(size_t(M * C)), d_xn(size_t(M * C)), d_tmp(size_t(M * C));
-  std::vector<float> d_v_first;
+  // Members, not locals: sized by the first backward, reused by every later one.
+  std::vector<float>&d_x = bw_.d_x, &d_xn = bw_.d_xn, &d_tmp = bw_.d_tmp, &d_v_first = bw_.d_v_first;
+  d_x.resize(size_t(M * C));
+  d_xn.resize(size_t(M * C));
+  d_tmp.resize(size_t(M * C));
   if (o_.arch == StudentArch::RWKV7) d_v_first.assign(size_t(M * d.A), 0.0f);
   // Positions of the training windows (each starts at 0).
-  std::vector<int32_t> pos(static_cast<size_t>(M));
+  std::vector<int32_t>& pos = bw_.pos;
+  pos.resize(size_t(M));
   for (int64_t i = 0; i < M; i++) pos[size_t(i)] = int32_t(i % T);
 
   matmul_backward(d_xn.data(), grad_ptr(g, "lm_head.weight"), nullptr, d_logits, xn_final_.data(), head_, M, C, V);
@@ -30,18 +34,17 @@ void Student::backward(const float* d_logits, GradMap* g) {
                    rstd_final_.data(), M, C);
   for (int l = L - 1; l >= 0; l--) {
     LayerActs& a = acts_[size_t(l)];
-    auto G = [&](const char* pat) { return grad_ptr(g, layer_name(pat, l)); };
-    MlpGrads mg{G("model.layers.{l}.post_attention_layernorm.weight"), G("model.layers.{l}.mlp.gate_proj.weight"),
-                G("model.layers.{l}.mlp.up_proj.weight"), G("model.layers.{l}.mlp.down_proj.weight")};
+    auto G = [&](const char* leaf) { return grad_ptr(g, layer_prefix_[size_t(l)], leaf); };
+    MlpGrads mg{G("post_attention_layernorm.weight"), G("mlp.gate_proj.weight"), G("mlp.up_proj.weight"),
+                G("mlp.down_proj.weight")};
     mlp_block_backward(d_x.data(), mg, mlp_[size_t(l)], c_, a.x_mid.data(), M, a.mlp);
     // The mixer's output was added to the residual: its gradient is d_x itself.
     if (o_.softmax_layer(l, L)) {
       // Hybrid softmax layer: it neither reads nor writes RWKV7's v_first, so
       // d_v_first passes through untouched.
-      AttentionGrads ag{G("model.layers.{l}.self_attn.q_proj.weight"), G("model.layers.{l}.self_attn.q_proj.bias"),
-                        G("model.layers.{l}.self_attn.k_proj.weight"), G("model.layers.{l}.self_attn.k_proj.bias"),
-                        G("model.layers.{l}.self_attn.v_proj.weight"), G("model.layers.{l}.self_attn.v_proj.bias"),
-                        G("model.layers.{l}.self_attn.o_proj.weight")};
+      AttentionGrads ag{G("self_attn.q_proj.weight"), G("self_attn.q_proj.bias"), G("self_attn.k_proj.weight"),
+                        G("self_attn.k_proj.bias"),   G("self_attn.v_proj.weight"), G("self_attn.v_proj.bias"),
+                        G("self_attn.o_proj.weight")};
       attention_block_backward(d_xn.data(), ag, d_x.data(), a.attn, a.xn.data(), attn_[size_t(l)],
                                c_, B, T, pos.data(), rope_);
     } else if (v6_[size_t(l)]) {
@@ -49,7 +52,7 @@ void Student::backward(const float* d_logits, GradMap* g) {
     } else {
       v7_[size_t(l)]->backward(d_xn.data(), d_v_first.data(), d_x.data(), d, pos.data(), v_first_.data(), rope_, g);
     }
-    rmsnorm_backward(d_tmp.data(), G("model.layers.{l}.input_layernorm.weight"), d_xn.data(), a.x_in.data(),
+    rmsnorm_backward(d_tmp.data(), G("input_layernorm.weight"), d_xn.data(), a.x_in.data(),
                      in_norm_[size_t(l)], a.rstd.data(), M, C);
     add_inplace(d_x.data(), d_tmp.data(), M * C);
   }

@@ -18,4 +18,11 @@ void add_colsum(float* out, const float* d, int64_t M, int64_t n) {
   }
 }
 
+Arena make_grad_arena(const Model& m, const std::function<bool(const std::string&)>& trainable) {
+  std::vector<TensorSpec> table;
+  for (auto& [name, t] : m.weights)
+    if (trainable(name)) table.push_back({name, t.shape, DType::F32});
+  return Arena(std::move(table));
+}
+
 }  // namespace radlads

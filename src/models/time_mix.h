@@ -5,9 +5,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <string>
 
+#include "core/arena.h"
 #include "core/tensor.h"
 #include "models/model.h"
 #include "ops/rope.h"
@@ -33,13 +34,23 @@ struct TimeMixIO {
   float* v_first = nullptr;      // (M,A) RWKV7 value residual: layer 0 writes, later layers read
 };
 
-// Gradient of a parameter by HF name, or nullptr when it is frozen / absent.
-using GradMap = std::map<std::string, Tensor>;
-inline float* grad_ptr(GradMap* g, const std::string& name) {
+// Gradients live in an Arena (core/arena.h) under the parameters' HF names;
+// a name the arena lacks is frozen.
+inline float* grad_ptr(const Arena* g, const std::string& name) { return g ? g->find(name) : nullptr; }
+// prefix + leaf, looked up without allocating (the key is built in a
+// per-thread buffer that keeps its capacity): a training step calls this for
+// every parameter.
+inline float* grad_ptr(const Arena* g, const std::string& prefix, const char* leaf) {
   if (!g) return nullptr;
-  auto it = g->find(name);
-  return it == g->end() ? nullptr : it->second.ptr();
+  thread_local std::string key;
+  key.assign(prefix);
+  key += leaf;
+  return g->find(key);
 }
+
+// A zeroed gradient arena for the tensors of m for which trainable(name)
+// holds, in the model's (sorted) name order.
+Arena make_grad_arena(const Model& m, const std::function<bool(const std::string&)>& trainable);
 
 // Column sums of d (M, n) accumulated into out (n): the gradient of a
 // per-channel parameter broadcast over rows.

@@ -11,6 +11,7 @@
 
 #include "core/cpu.h"
 #include "core/error.h"
+#include "core/library_call.h"
 
 extern "C" char* openblas_get_corename(void);
 extern "C" char* openblas_get_config(void);
@@ -56,6 +57,7 @@ void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const f
     return;
   }
   onednn_configure();
+  const LibraryCall lib;
   const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
                                       beta, c, ldc);
   CHECK(st == dnnl_success, "dnnl_sgemm failed (status {}) for m={} n={} k={} lda={} ldb={} ldc={}", int(st), m,
@@ -64,12 +66,14 @@ void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const f
 
 void sgemm_openblas(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                     const float* b, int ldb, float beta, float* c, int ldc) {
+  const LibraryCall lib;
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
               alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void dgemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda,
            const double* b, int ldb, double beta, double* c, int ldc) {
+  const LibraryCall lib;
   cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
               alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -18,18 +18,24 @@ namespace radlads {
 template <typename F, typename RowFn>
 static double sum_rows(int64_t M, int64_t chunk_rows, size_t scratch_size, RowFn&& row) {
   CHECK(chunk_rows > 0, "chunk_rows {} must be positive", chunk_rows);
-  std::vector<double> row_loss(size_t(std::max<int64_t>(M, 0)));
+  // Per thread and kept (OpenMP's workers live as long as the process): no
+  // allocation once the first call has sized them.
+  thread_local std::vector<double> row_loss_buf;
+  row_loss_buf.resize(size_t(std::max<int64_t>(M, 0)));
+  double* row_loss = row_loss_buf.data();  // the workers must not name the caller's thread_local
   const int64_t nchunks = (M + chunk_rows - 1) / chunk_rows;
 #pragma omp parallel
   {
-    std::vector<F> scratch(scratch_size);
+    thread_local std::vector<F> scratch_buf;
+    if (scratch_buf.size() < scratch_size) scratch_buf.resize(scratch_size);
+    F* scratch = scratch_buf.data();
 #pragma omp for schedule(dynamic)
     for (int64_t c = 0; c < nchunks; c++)
       for (int64_t m = c * chunk_rows; m < std::min(M, (c + 1) * chunk_rows); m++)
-        row_loss[size_t(m)] = row(m, scratch.data());
+        row_loss[m] = row(m, scratch);
   }
   double total = 0;
-  for (double l : row_loss) total += l;
+  for (int64_t m = 0; m < M; m++) total += row_loss[m];
   return total;
 }
 

@@ -12,6 +12,7 @@
 #include "core/cpu.h"
 #include "core/error.h"
 #include "core/fp16.h"
+#include "core/library_call.h"
 #include "ops/blas.h"
 
 namespace radlads {
@@ -72,6 +73,7 @@ void matmul_forward_bf16(float* out, const float* inp, const Bf16Weight& w, cons
   for (int64_t i = 0; i < M * C; i++) in[i] = f32_to_bf16(inp[i]);
   onednn_configure();
   Engine& e = engine();
+  const LibraryCall lib;  // oneDNN allocates in descriptors, primitives and every execute
   const dnnl::memory::desc src({M, C}, dt::bf16, tag::ab), wei({C, OC}, dt::bf16, tag::ba),
       dst({M, OC}, dt::f32, tag::ab);
   dnnl::matmul* prim = nullptr;

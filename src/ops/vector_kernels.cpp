@@ -45,12 +45,17 @@ void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const
 double sum_squares(const float* x, int64_t n) {
   constexpr int64_t kBlock = 1 << 16;
   const int64_t nb = (n + kBlock - 1) / kBlock;
-  std::vector<double> part(static_cast<size_t>(nb));
+  // Per-block partial sums added in block order: the same sum for any
+  // thread count. The buffer is the caller thread's and keeps its capacity
+  // (no allocation per optimiser step).
+  thread_local std::vector<double> part_buf;
+  if (part_buf.size() < size_t(nb)) part_buf.resize(size_t(nb));
+  double* part = part_buf.data();  // the workers must not name the caller's thread_local
   auto block = RADLADS_ISA_CALL(sum_squares_block);
 #pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < nb; b++) part[size_t(b)] = block(x + b * kBlock, std::min(kBlock, n - b * kBlock));
+  for (int64_t b = 0; b < nb; b++) part[b] = block(x + b * kBlock, std::min(kBlock, n - b * kBlock));
   double total = 0;
-  for (double s : part) total += s;
+  for (int64_t b = 0; b < nb; b++) total += part[b];
   return total;
 }
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
 #include "train/param_set.h"
 
@@ -20,8 +19,8 @@ class AdamW {
   // One update of every parameter of p with its current gradient.
   void step(ParamSet& p, double lr);
 
-  int64_t t = 0;             // updates done
-  std::vector<Tensor> m, v;  // first and second moments, p.names order
+  int64_t t = 0;  // updates done
+  Arena m, v;     // first and second moments: the gradient arena's layout
   AdamWConfig cfg;
 };
 

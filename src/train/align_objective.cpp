@@ -36,7 +36,7 @@ class AlignObjective : public Objective {
 
   int64_t rows_per_window(int T) const override { return int64_t(T) * n_aligned_; }
 
-  ObjectiveLoss accumulate(const int32_t* windows, int B, int T, float grad_scale, GradMap* g) override {
+  const ObjectiveLoss& accumulate(const int32_t* windows, int B, int T, float grad_scale, Arena* g) override {
     const int L = c_.n_layer;
     const MixDims d(c_, B, T);
     const int64_t M = d.M, C = d.C;
@@ -57,23 +57,15 @@ class AlignObjective : public Objective {
     d_y_.resize(size_t(L));
     if (o_.arch == StudentArch::RWKV7) v_first_.assign(size_t(M * d.A), 0.0f);
 
-    ObjectiveLoss out;
+    ObjectiveLoss& out = out_;
+    out.sum = 0;
     out.layer_sum.assign(size_t(L), 0.0);
     out.rows = M * n_aligned_;
-    teacher_.layer_hook = [&](int l, const float* xn, const float* y_teacher) {
-      if (!v6_[size_t(l)] && !v7_[size_t(l)]) return;
-      TimeMixIO io;
-      io.xn = xn;
-      io.y = ys_.data();
-      io.pos = pos_.data();
-      io.v_first = v_first_.empty() ? nullptr : v_first_.data();
-      if (v6_[size_t(l)]) v6_[size_t(l)]->forward(d, io, rope_);
-      else v7_[size_t(l)]->forward(d, io, rope_);
-      d_y_[size_t(l)].resize(size_t(M * C));
-      const double s = align_l2_forward_backward(d_y_[size_t(l)].data(), ys_.data(), y_teacher, M, C, grad_scale);
-      out.layer_sum[size_t(l)] = s;
-      out.sum += s;
-    };
+    B_ = B, T_ = T;
+    grad_scale_ = grad_scale;
+    // Captures only `this`: small enough for std::function's inline buffer,
+    // so setting the hook allocates nothing.
+    teacher_.layer_hook = [this](int l, const float* xn, const float* y_teacher) { align_layer(l, xn, y_teacher); };
     teacher_.forward(tokens_.data(), B, T, caches_.data(), nullptr, LogitsMode::None);
     teacher_.layer_hook = nullptr;
 
@@ -92,6 +84,24 @@ class AlignObjective : public Objective {
   }
 
  private:
+  // Called by the teacher's forward at each layer with that layer's normed
+  // input and its attention output: the student's mix forward and the loss.
+  void align_layer(int l, const float* xn, const float* y_teacher) {
+    if (!v6_[size_t(l)] && !v7_[size_t(l)]) return;
+    const MixDims d(c_, B_, T_);
+    TimeMixIO io;
+    io.xn = xn;
+    io.y = ys_.data();
+    io.pos = pos_.data();
+    io.v_first = v_first_.empty() ? nullptr : v_first_.data();
+    if (v6_[size_t(l)]) v6_[size_t(l)]->forward(d, io, rope_);
+    else v7_[size_t(l)]->forward(d, io, rope_);
+    d_y_[size_t(l)].resize(size_t(d.M * d.C));
+    const double s = align_l2_forward_backward(d_y_[size_t(l)].data(), ys_.data(), y_teacher, d.M, d.C, grad_scale_);
+    out_.layer_sum[size_t(l)] = s;
+    out_.sum += s;
+  }
+
   Teacher teacher_;
   TeacherConfig c_;
   StudentOptions o_;
@@ -103,6 +113,9 @@ class AlignObjective : public Objective {
   std::vector<int32_t> tokens_, pos_;
   std::vector<float> ys_, v_first_, d_v_first_, d_xn_;
   std::vector<std::vector<float>> d_y_;
+  ObjectiveLoss out_;
+  int B_ = 0, T_ = 0;
+  float grad_scale_ = 0;
 };
 
 }  // namespace

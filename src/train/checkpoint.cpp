@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/file_io.h"
-#include "export/hf_folder.h"
+#include "models/hf_folder.h"
 #include "io/safetensors.h"
 
 namespace radlads {
@@ -57,10 +57,10 @@ std::string save_checkpoint(const std::string& ckpt_dir, const Model& student, c
   if (!fs::create_directories(tmp, ec)) fail("{}: cannot create: {}", tmp, ec.message());
   try {
     save_model_hf(student, (fs::path(tmp) / "model").string());
-    std::vector<std::pair<std::string, const Tensor*>> ts;
+    std::vector<std::pair<std::string, TensorView>> ts;
     for (size_t i = 0; i < params.names.size(); i++) {
-      ts.push_back({"m." + params.names[i], &opt.m[i]});
-      ts.push_back({"v." + params.names[i], &opt.v[i]});
+      ts.push_back({"m." + params.names[i], opt.m.view(i)});
+      ts.push_back({"v." + params.names[i], opt.v.view(i)});
     }
     write_safetensors((fs::path(tmp) / "optimizer.safetensors").string(), ts, StDtype::F32);
     json s = {{"phase", st.phase}, {"step", st.step},   {"total_steps", st.total_steps},
@@ -140,9 +140,9 @@ void load_optimizer_state(const std::string& ckpt, const ParamSet& params, AdamW
       const StTensorInfo* t = f.find(n);
       if (!t) fail("{}: no tensor {} (the checkpoint trains other tensors)", p, n);
       Tensor x = f.load_f32(*t);
-      Tensor& dst = which ? opt.v[i] : opt.m[i];
-      if (x.shape != dst.shape) fail("{}: tensor {} has the wrong shape", p, n);
-      dst = std::move(x);
+      const Arena& dst = which ? opt.v : opt.m;
+      if (x.shape != dst.spec(i).shape) fail("{}: tensor {} has the wrong shape", p, n);
+      std::copy(x.data.begin(), x.data.end(), dst.f32(i));
     }
   }
   const json s = json::parse(read_text_file((fs::path(ckpt) / "state.json").string()));

@@ -1,7 +1,6 @@
 #include "train/convert.h"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <cmath>
 #include <filesystem>
@@ -12,8 +11,7 @@
 #include "core/sysinfo.h"
 #include "data/binidx.h"
 #include "data/windows.h"
-#include "eval/eval_suite.h"
-#include "export/hf_folder.h"
+#include "models/hf_folder.h"
 #include "models/student_weights.h"
 #include "train/checkpoint.h"
 #include "train/heldout_eval.h"
@@ -62,7 +60,7 @@ std::vector<std::vector<int32_t>> heldout_windows(const RunConfig& c) {
 
 // Step 0, or the student a single-step command starts from.
 Model initial_student(const RunConfig& c, const Model& teacher) {
-  if (!c.student.empty()) return load_model(c.student);
+  if (!c.student.empty()) return open_model(c.student);
   StudentOptions o = student_options_from_json(c.student_options, c.out + "/config.json");
   o.arch = student_arch_from_name(c.arch);
   return init_student(teacher, o, c.seed);
@@ -80,7 +78,10 @@ int phase_index(const RunConfig& c, const std::string& name) {
   fail("checkpoint names an unknown phase '{}'", name);
 }
 
-std::string results_table(const std::vector<json>& evals) {
+}  // namespace
+
+std::string heldout_table(const json& results) {
+  const json& evals = results.at("heldout");
   std::string s = "| model | held-out ppl | KL(teacher‖student) |\n|---|---|---|\n";
   if (!evals.empty()) s += fmt::format("| teacher | {:.3f} | 0 |\n", evals.front().at("teacher_ppl").get<double>());
   for (const json& e : evals)
@@ -89,9 +90,7 @@ std::string results_table(const std::vector<json>& evals) {
   return s;
 }
 
-}  // namespace
-
-json run_convert(RunConfig cfg, bool resume) {
+json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
   const std::string out = cfg.out, ckdir = join(out, "checkpoints"), log_path = join(out, "metrics.jsonl");
   std::error_code ec;
   std::optional<TrainState> ck;
@@ -103,15 +102,21 @@ json run_convert(RunConfig cfg, bool resume) {
     ck = read_checkpoint_state(ck_dir);
     cfg = run_config_from_json(ck->config);
     cfg.out = out;
+    if (cfg.threads > 0 && cfg.threads != ctx.threads)
+      fmt::print(stderr,
+                 "radlads convert: warning: the run started with {} threads and resumes with {}; the result will "
+                 "differ in the last bits from an uninterrupted run (pass --threads {} for the same bits)\n",
+                 cfg.threads, ctx.threads, cfg.threads);
   } else {
+    cfg.threads = ctx.threads;
     if (fs::exists(out, ec) && !fs::is_empty(out, ec))
       fail("{}: already exists; pass --resume to continue it, or choose a new folder", out);
   }
   const json cfg_json = to_json(cfg);
-  fmt::print(stderr, "radlads convert, {} threads, resolved config:\n{}\n", omp_get_max_threads(), cfg_json.dump(2));
+  fmt::print(stderr, "radlads convert, {} threads, resolved config:\n{}\n", ctx.threads, cfg_json.dump(2));
 
-  Model teacher = load_model(cfg.teacher);
-  Model student = resume ? load_model(join(ck_dir, "model")) : initial_student(cfg, teacher);
+  Model teacher = open_model(cfg.teacher);
+  Model student = resume ? open_model(join(ck_dir, "model")) : initial_student(cfg, teacher);
   check_compatible(teacher, student);
   TokenDataset train = TokenDataset::open(join(cfg.data, "train"));
   if (train.n_tokens() > 0 && teacher.cfg.n_vocab > 0) {
@@ -167,7 +172,7 @@ json run_convert(RunConfig cfg, bool resume) {
       popt.start_tokens = start * pc.tokens_per_step();
       ProgressBar bar(pc.name, pc.steps(), pc.steps() * pc.tokens_per_step(), popt);
       const double t_phase = now_seconds();
-      train_phase(pc, *obj, params, opt, sampler, start, [&](const StepReport& r) {
+      train_phase(ctx, pc, *obj, params, opt, sampler, start, [&](const StepReport& r) {
         json rec = {{"phase", pc.name}, {"step", r.step},     {"tokens", r.tokens},
                     {"loss", r.loss},   {"lr", r.lr},         {"grad_norm", r.grad_norm},
                     {"tok_s", double(pc.tokens_per_step()) / std::max(r.seconds, 1e-9)},
@@ -196,15 +201,11 @@ json run_convert(RunConfig cfg, bool resume) {
   std::vector<json> evals;
   for (const json& r : read_metrics(log_path))
     if (r.value("phase", "") == "eval") evals.push_back(r);
-  json results = {{"student", final_dir}, {"teacher", cfg.teacher}, {"heldout", evals}};
-  fmt::print("\n{}", results_table(evals));
-  if (!cfg.eval_tasks.empty()) {
-    std::vector<EvalTask> tasks = load_eval_tasks(cfg.eval_tasks, default_eval_data_dir(), cfg.eval_limit, 0);
-    ModelResults s = evaluate_model(final_dir, tasks, false);
-    ModelResults t = evaluate_model(cfg.teacher, tasks, false);
-    fmt::print("\n{}", eval_markdown(tasks, s, &t));
-    results["benchmarks"] = eval_json(tasks, s, &t, {{"limit", cfg.eval_limit}});
-  }
+  json results = {{"student", final_dir},
+                  {"teacher", cfg.teacher},
+                  {"heldout", evals},
+                  {"eval_tasks", cfg.eval_tasks},
+                  {"eval_limit", cfg.eval_limit}};
   write_json_atomic(join(out, "results.json"), results);
   return results;
 }

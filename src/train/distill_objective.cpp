@@ -28,7 +28,7 @@ class DistillObjective : public Objective {
 
   int64_t rows_per_window(int T) const override { return T; }
 
-  ObjectiveLoss accumulate(const int32_t* windows, int B, int T, float grad_scale, GradMap* g) override {
+  const ObjectiveLoss& accumulate(const int32_t* windows, int B, int T, float grad_scale, Arena* g) override {
     const int64_t M = int64_t(B) * T, V = student_.cfg().n_vocab;
     inputs_.resize(size_t(M));
     targets_.resize(size_t(M));
@@ -37,7 +37,8 @@ class DistillObjective : public Objective {
         inputs_[size_t(b) * T + t] = windows[int64_t(b) * (T + 1) + t];
         targets_[size_t(b) * T + t] = windows[int64_t(b) * (T + 1) + t + 1];
       }
-    ObjectiveLoss out;
+    ObjectiveLoss& out = out_;
+    out.sum = 0;
     out.rows = M;
     s_logits_.resize(size_t(M * V));
     if (teacher_) {
@@ -80,6 +81,7 @@ class DistillObjective : public Objective {
   std::vector<KVCache> caches_;
   std::vector<int32_t> inputs_, targets_;
   std::vector<float> s_logits_, t_logits_, d_ce_;
+  ObjectiveLoss out_;
 };
 
 }  // namespace

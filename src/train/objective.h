@@ -26,7 +26,9 @@ struct ObjectiveLoss {
 class Objective {
  public:
   virtual ~Objective() = default;
-  virtual ObjectiveLoss accumulate(const int32_t* windows, int B, int T, float grad_scale, GradMap* g) = 0;
+  // The result stays valid until the next call (the objective reuses it, so
+  // that a step allocates nothing once the first has sized every buffer).
+  virtual const ObjectiveLoss& accumulate(const int32_t* windows, int B, int T, float grad_scale, Arena* g) = 0;
   // Rows of one window of T tokens (for grad_scale).
   virtual int64_t rows_per_window(int T) const = 0;
 };

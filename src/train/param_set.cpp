@@ -8,35 +8,32 @@
 
 namespace radlads {
 
-ParamSet::ParamSet(Model& m, const std::function<bool(const std::string&)>& trainable) {
-  for (auto& [name, t] : m.weights) {
-    if (!trainable(name)) continue;
-    names.push_back(name);
+ParamSet::ParamSet(Model& m, const std::function<bool(const std::string&)>& trainable)
+    : grads(make_grad_arena(m, trainable)) {
+  for (size_t i = 0; i < grads.size(); i++) {
+    Tensor& t = m.weights.at(grads.name(i));
+    names.push_back(grads.name(i));
     weights.push_back(&t);
-    grads.emplace(name, Tensor(t.shape));
     n_params += t.numel();
   }
   if (names.empty()) fail("{}: no trainable tensors in this step", m.path);
 }
 
-void ParamSet::zero_grad() {
-  for (auto& [name, g] : grads) std::fill(g.data.begin(), g.data.end(), 0.0f);
-}
+void ParamSet::zero_grad() { grads.zero(); }
 
 double ParamSet::grad_norm() const {
-  // sum_squares has a fixed order: the same sum for any thread count.
+  // Per tensor, then over tensors in name order: sum_squares has a fixed
+  // order, so the norm is the same for any thread count.
   double total = 0;
-  for (size_t i = 0; i < names.size(); i++) total += sum_squares(grad(i).ptr(), grad(i).numel());
+  for (size_t i = 0; i < names.size(); i++) total += sum_squares(grad(i), grads.numel(i));
   return std::sqrt(total);
 }
 
 void ParamSet::scale_grads(float s) {
-  for (auto& [name, g] : grads) {
-    float* p = g.ptr();
-    const int64_t n = g.numel();
+  float* p = grads.flat();  // padding is zero and stays zero
+  const int64_t n = grads.flat_numel();
 #pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < n; j++) p[j] *= s;
-  }
+  for (int64_t j = 0; j < n; j++) p[j] *= s;
 }
 
 bool is_time_mix_param(const Model& student, const std::string& name) {

@@ -1,7 +1,8 @@
 // The trainable tensors of one training step: views into a Model's weights
-// (by HF name), their gradients with the same names and shapes, and the flat
-// loops the optimiser needs (zero-grad, global norm, scale). Which tensors
-// train is a predicate on the name: the parameter groups of DESIGN.md's steps.
+// (by HF name), their gradients in one arena with the same names, order and
+// shapes, and the flat loops the optimiser needs (zero-grad, global norm,
+// scale). Which tensors train is a predicate on the name: the parameter
+// groups of DESIGN.md's steps.
 #pragma once
 
 #include <functional>
@@ -16,12 +17,11 @@ namespace radlads {
 struct ParamSet {
   std::vector<std::string> names;  // sorted (the Model's map order)
   std::vector<Tensor*> weights;    // views into the Model, same order
-  GradMap grads;                   // name -> gradient (zeros after zero_grad)
+  Arena grads;                     // tensor i is names[i]'s gradient (zeros after zero_grad)
   int64_t n_params = 0;
 
   ParamSet(Model& m, const std::function<bool(const std::string&)>& trainable);
-  Tensor& grad(size_t i) { return grads.at(names[i]); }
-  const Tensor& grad(size_t i) const { return grads.at(names[i]); }
+  float* grad(size_t i) const { return grads.f32(i); }
   void zero_grad();
   // Global L2 norm of every gradient, in double, summed in a fixed order so
   // that it does not depend on the thread count's reduction order.

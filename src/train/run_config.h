@@ -44,6 +44,10 @@ struct RunConfig {
   // The frozen teacher's linear layers in steps 1 and 2: "f32" or "bf16"
   // (models/teacher.h); `--teacher-gemm auto` resolves to one of them.
   std::string teacher_gemm = "f32";
+  // The execution context's thread count the run started with (0 in configs
+  // older than it). Reductions follow the thread count, so a resume is bit
+  // for bit only with the same count.
+  int threads = 0;
   std::vector<PhaseConfig> phases;  // align, distill, extend (all three, budgets may be 0)
 
   // The paper's settings (DESIGN.md "The protocol") for the three phases.

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -9,29 +10,44 @@
 
 namespace radlads {
 
-void train_phase(const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt, const WindowSampler& sampler,
-                 int64_t start_step, const std::function<void(const StepReport&)>& after_step) {
+void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt,
+                 const WindowSampler& sampler, int64_t start_step,
+                 const std::function<void(const StepReport&)>& after_step) {
   const int T = pc.seq_len, B = pc.batch, MB = std::min(pc.micro_batch, pc.batch);
   CHECK(T > 0 && B > 0 && MB > 0, "phase {}: bad batch shape", pc.name);
+  // Every rank would read the whole batch: sharding the windows by rank is
+  // the scale-out work, not done yet.
+  CHECK(ctx.world() == 1, "phase {}: {} ranks, but the data is not sharded by rank yet", pc.name, ctx.world());
   LrSchedule sched = pc.lr;
   sched.total_steps = std::max<int64_t>(1, pc.steps());
   const int64_t rows_per_step = int64_t(B) * obj.rows_per_window(T);
   const float grad_scale = float(1.0 / double(rows_per_step));
   std::vector<int32_t> windows(size_t(MB) * size_t(T + 1));
+  // Reused across steps (their vectors keep their capacity): a step after
+  // the first allocates nothing.
+  ObjectiveLoss total;
+  StepReport r;
   for (int64_t step = start_step; step < pc.steps(); step++) {
     const double t0 = now_seconds();
     params.zero_grad();
-    ObjectiveLoss total;
+    total.sum = 0;
+    total.rows = 0;
+    std::fill(total.layer_sum.begin(), total.layer_sum.end(), 0.0);
     for (int k = 0; k < B; k += MB) {
       const int nb = std::min(MB, B - k);
       for (int b = 0; b < nb; b++) sampler.window(step * B + k + b, windows.data() + size_t(b) * size_t(T + 1));
-      ObjectiveLoss l = obj.accumulate(windows.data(), nb, T, grad_scale, &params.grads);
+      const ObjectiveLoss& l = obj.accumulate(windows.data(), nb, T, grad_scale, &params.grads);
       total.sum += l.sum;
       total.rows += l.rows;
       if (total.layer_sum.size() < l.layer_sum.size()) total.layer_sum.resize(l.layer_sum.size(), 0.0);
       for (size_t i = 0; i < l.layer_sum.size(); i++) total.layer_sum[i] += l.layer_sum[i];
     }
-    StepReport r;
+    ctx.comm->all_reduce_sum(params.grads.flat(), params.grads.flat_numel());
+    double sums[2] = {total.sum, double(total.rows)};
+    ctx.comm->all_reduce_sum(sums, 2);
+    ctx.comm->all_reduce_sum(total.layer_sum.data(), int64_t(total.layer_sum.size()));
+    total.sum = sums[0];
+    total.rows = int64_t(sums[1]);
     r.step = step + 1;
     r.total_steps = pc.steps();
     r.tokens = (step + 1) * pc.tokens_per_step();
@@ -44,6 +60,7 @@ void train_phase(const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW&
     opt.step(params, r.lr);
     // Per-layer alignment loss: the mean over the step's tokens of each layer.
     const double tokens_in_step = double(B) * T;
+    r.layer_loss.clear();
     for (double s : total.layer_sum) r.layer_loss.push_back(s / tokens_in_step);
     r.seconds = now_seconds() - t0;
     after_step(r);

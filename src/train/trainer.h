@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "engine/context.h"
 #include "train/adamw.h"
 #include "train/objective.h"
 #include "train/param_set.h"
@@ -30,8 +31,10 @@ struct StepReport {
 };
 
 // Runs steps start_step .. pc.steps()-1; after_step is called after each
-// (logging, progress, checkpoints).
-void train_phase(const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt, const WindowSampler& sampler,
+// (logging, progress, checkpoints). The gradients and loss sums of a step go
+// through ctx's all-reduce before the norm, clip and update (a no-op in one
+// process: the seam data-parallel training plugs into).
+void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt, const WindowSampler& sampler,
                  int64_t start_step, const std::function<void(const StepReport&)>& after_step);
 
 }  // namespace radlads

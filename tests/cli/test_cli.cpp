@@ -39,9 +39,9 @@ TEST(RealModelCli, PerplexityOnHeldOutTextIsSane) {
     text += "The quick brown fox jumps over the lazy dog. Python is a programming language that lets you "
             "work quickly and integrate systems more effectively.\n";
   std::ofstream(tmp.file("t.txt")) << text;
-  auto r = run_cli("perplexity " + teacher_path() + " --file " + tmp.file("t.txt") + " --ctx 64 --json");
+  auto r = test::run_cli_stdout("perplexity " + teacher_path() + " --file " + tmp.file("t.txt") + " --ctx 64 --json");
   ASSERT_EQ(r.status, 0) << r.out;
-  auto j = last_json_line(r.out);
+  auto j = nlohmann::json::parse(r.out);  // with --json stdout is exactly one document
   EXPECT_GT(j["tokens"].get<int>(), 100);
   EXPECT_GT(j["ppl"].get<double>(), 1.0);
   // Repeated text at ctx 64 (about two copies per window): 7.0 measured; a broken

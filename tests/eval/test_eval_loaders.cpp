@@ -9,7 +9,7 @@
 
 #include "../test_util.h"
 #include "core/error.h"
-#include "eval/gzip_lines.h"
+#include "io/gzip_lines.h"
 #include "eval/hellaswag.h"
 #include "eval/mmlu.h"
 #include "eval/oe_eval_requests.h"

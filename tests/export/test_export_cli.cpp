@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "models/random_student.h"
-#include "export/hf_folder.h"
+#include "models/hf_folder.h"
 #include "infer/language_model.h"
 
 namespace radlads {

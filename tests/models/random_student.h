@@ -17,7 +17,7 @@ struct StudentSpec {
 };
 
 inline Model random_student(const StudentSpec& v, uint64_t seed) {
-  Model t = load_model(golden_model(v.teacher));
+  Model t = open_model(golden_model(v.teacher));
   StudentOptions o = StudentOptions::defaults(v.arch, t.cfg);
   o.lora_tokenshift = 4, o.lora_decay = 6, o.lora_iclr = 5, o.lora_value = 3, o.lora_gate = 7;
   o.use_rope = v.use_rope, o.use_tokenshift = v.tokenshift && v.arch == StudentArch::RWKV6;

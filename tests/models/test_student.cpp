@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "core/file_io.h"
-#include "export/hf_folder.h"
+#include "models/hf_folder.h"
 #include "infer/language_model.h"
 #include "models/golden_models.h"
 #include "models/random_student.h"
@@ -47,7 +47,7 @@ TEST_P(StudentVariants, HfFolderRoundTrip) {
   Model m = random_student(GetParam(), 7);
   TempDir tmp;
   save_model_hf(m, tmp.file("s"));
-  Model back = load_model(tmp.file("s"));
+  Model back = open_model(tmp.file("s"));
   EXPECT_EQ(back.student.arch, m.student.arch);
   EXPECT_EQ(student_config_json(back.cfg, back.student), student_config_json(m.cfg, m.student));
   ASSERT_EQ(back.weights.size(), m.weights.size());
@@ -128,8 +128,7 @@ TEST_P(StudentGradients, EveryTensorMatchesFiniteDifferences) {
     s.forward_train(tokens.data(), B, T, logits.data());
     return cross_entropy_forward_backward(nullptr, nullptr, logits.data(), targets.data(), M, V, 1.0f) / M;
   };
-  GradMap g;
-  for (auto& [name, t] : m.weights) g[name] = Tensor(t.shape);
+  Arena g = make_grad_arena(m, [](const std::string&) { return true; });
   {
     Student s(m);
     s.forward_train(tokens.data(), B, T, logits.data());
@@ -148,7 +147,7 @@ TEST_P(StudentGradients, EveryTensorMatchesFiniteDifferences) {
     const double eps = 3e-3 * scale;
     const std::vector<float> orig = t.data;
     double analytic = 0;
-    for (size_t i = 0; i < u.size(); i++) analytic += double(g[name].data[i]) * u[i];
+    for (size_t i = 0; i < u.size(); i++) analytic += double(g.at(name)[i]) * u[i];
     Tensor& w = m.weights[name];
     for (size_t i = 0; i < u.size(); i++) w.data[i] = float(orig[i] + eps * u[i]);
     const double lp = loss_of(m);
@@ -158,7 +157,9 @@ TEST_P(StudentGradients, EveryTensorMatchesFiniteDifferences) {
     const double numeric = (lp - lm) / (2 * eps);
     const double tol = 2e-2 * std::abs(numeric) + 5e-7 / eps;
     EXPECT_NEAR(analytic, numeric, tol) << name;
-    if (name == "lm_head.weight") EXPECT_GT(std::abs(0.1 * analytic), tol) << "a 10% error must not pass";
+    if (name == "lm_head.weight") {
+      EXPECT_GT(std::abs(0.1 * analytic), tol) << "a 10% error must not pass";
+    }
     checked++;
   }
   EXPECT_EQ(checked, int(m.weights.size()));
@@ -194,12 +195,12 @@ TEST(Rwkv7OutputScale, RuleAndLegacyStudentsKeepTheirFunction) {
   save_model_hf(m, tmp.file("new"));
   nlohmann::json cfg = nlohmann::json::parse(read_text_file(tmp.file("new") + "/config.json"));
   EXPECT_EQ(cfg.at("rwkv7_output_scale"), "groupnorm");
-  EXPECT_FALSE(load_model(tmp.file("new")).student.legacy_output_scale);
+  EXPECT_FALSE(open_model(tmp.file("new")).student.legacy_output_scale);
 
   // A pre-correction radlads config (no field, teacher_model_type present) loads as legacy...
   cfg.erase("rwkv7_output_scale");
   write_file_atomic(tmp.file("new") + "/config.json", [&](std::FILE* f) { std::fputs(cfg.dump(2).c_str(), f); });
-  Model legacy = load_model(tmp.file("new"));
+  Model legacy = open_model(tmp.file("new"));
   EXPECT_TRUE(legacy.student.legacy_output_scale);
   // ... and computes the old function: legacy(W_o) = new(√N·W_o), since p enters o_proj linearly.
   Model scaled = m;

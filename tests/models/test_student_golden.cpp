@@ -162,17 +162,13 @@ void check_tensor_sets(const Case& c) {
 }
 
 // A gradient map with a zeroed entry for every weight of the case (all trainable).
-GradMap zero_grads(const Model& m) {
-  GradMap g;
-  for (auto& [name, t] : m.weights) g[name] = Tensor(t.shape);
-  return g;
-}
+Arena zero_grads(const Model& m) { return make_grad_arena(m, [](const std::string&) { return true; }); }
 
 // Every golden gradient is compared against one of ours, and (so that an
 // all-zero golden cannot pass a backward that writes nothing) each is non-zero
 // unless the variant leaves that tensor unused.
-void check_all_grads(const Case& c, Checker& ck, const GradMap& g) {
-  for (auto& [name, t] : g) ck.compare(name, t.ptr(), size_t(t.numel()), c.j.at("grads"), kGradTol);
+void check_all_grads(const Case& c, Checker& ck, const Arena& g) {
+  for (size_t i = 0; i < g.size(); i++) ck.compare(g.name(i), g.f32(i), size_t(g.numel(i)), c.j.at("grads"), kGradTol);
   for (auto& [name, e] : c.j.at("grads").items()) {
     EXPECT_TRUE(ck.compared().count(name)) << c.name << ": golden grad " << name << " has no counterpart in ours";
     const Golden gg = golden_of(e);
@@ -229,7 +225,7 @@ TEST(StudentGolden, Rwkv6TimeMix) {
   io2.xn = xn.data(), io2.y = y2.data(), io2.pos = c.pos.data();
   mix.forward(d, io2, rope);
   ck.compare("y" + ls, y2.data(), y2.size(), out, kOutTol);
-  GradMap g = zero_grads(c.m);
+  Arena g = zero_grads(c.m);
   mix.backward(d_xn.data(), R.data(), d, c.pos.data(), rope, &g);
   ck.compare("xn" + ls, d_xn.data(), d_xn.size(), c.j.at("grads"), kGradTol);
   check_all_grads(c, ck, g);
@@ -274,7 +270,7 @@ void run_rwkv7_pair(const std::string& case_name) {
     io.xn = xn[size_t(l)].data(), io.y = y.data(), io.pos = c.pos.data(), io.v_first = v_first.data();
     mix[size_t(l)]->forward(d, io, rope);
   }
-  GradMap g = zero_grads(c.m);
+  Arena g = zero_grads(c.m);
   std::vector<float> d_v_first(size_t(d.M * d.A), 0.0f);
   for (int l = int(c.layers.size()) - 1; l >= 0; l--) {
     std::vector<float> d_xn(size_t(d.M * d.C), 1e3f);  // must be written, not added to

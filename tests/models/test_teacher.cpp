@@ -62,10 +62,10 @@ TEST_P(TeacherGolden, BatchEqualsSeparateSequences) {
 }
 
 TEST_P(TeacherGolden, ExportF32RoundTripIsExact) {
-  Model m = load_model(golden_model(GetParam()));
+  Model m = open_model(golden_model(GetParam()));
   TempDir tmp;
   export_teacher_gguf(m, tmp.file("out.gguf"), GgmlType::F32);
-  Model back = load_model(tmp.file("out.gguf"));
+  Model back = open_model(tmp.file("out.gguf"));
   // GGUF stores rope_theta and rms_eps as f32: equal up to float rounding.
   auto a = back.cfg.to_json(), b = m.cfg.to_json();
   for (const char* k : {"rms_eps", "rope_theta"}) {
@@ -87,10 +87,10 @@ TEST_P(TeacherGolden, ExportF32RoundTripIsExact) {
 }
 
 TEST_P(TeacherGolden, ExportQ8StaysClose) {
-  Model m = load_model(golden_model(GetParam()));
+  Model m = open_model(golden_model(GetParam()));
   TempDir tmp;
   export_teacher_gguf(m, tmp.file("q8.gguf"), GgmlType::Q8_0);
-  Model back = load_model(tmp.file("q8.gguf"));
+  Model back = open_model(tmp.file("q8.gguf"));
   for (auto& [name, t] : m.weights) EXPECT_LT(rel_err(back.w(name).data, t.data), 1e-2) << name;
 }
 

@@ -215,7 +215,7 @@ class Harness {
 
   // Forward then backward at the current point. d_xn is prefilled with garbage
   // (it must be written); g and d_v_first with random values (they must be added to).
-  void backward(GradMap* g, std::vector<float>& d_xn, std::vector<float>& d_v_first) {
+  void backward(Arena* g, std::vector<float>& d_xn, std::vector<float>& d_v_first) {
     outputs();
     d_xn.assign(size_t(d.M * d.C), 1e3f);
     if (v6) {
@@ -319,16 +319,13 @@ TEST_P(TimeMixBackward, MatchesFiniteDifferences) {
   const std::string p = h.prefix();
 
   // Every tensor of the layer is trainable here; gradients start non-zero (+= rule).
-  GradMap g;
+  Arena g = make_grad_arena(h.m, [&](const std::string& name) { return name.compare(0, p.size(), p) == 0; });
   std::map<std::string, std::vector<float>> g0;
   uint64_t s = 500;
-  for (auto& [name, t] : h.m.weights)
-    if (name.compare(0, p.size(), p) == 0) {
-      Tensor gt(t.shape);
-      gt.data = randn(size_t(t.numel()), s++);
-      g0[name] = gt.data;
-      g[name] = std::move(gt);
-    }
+  for (size_t i = 0; i < g.size(); i++) {
+    g0[g.name(i)] = randn(size_t(g.numel(i)), s++);
+    std::copy(g0[g.name(i)].begin(), g0[g.name(i)].end(), g.f32(i));
+  }
   ASSERT_GE(g.size(), size_t(c.arch == StudentArch::RWKV6 ? 18 : 17));
   std::vector<float> d_xn, d_v_first;
   h.backward(&g, d_xn, d_v_first);
@@ -362,10 +359,12 @@ TEST_P(TimeMixBackward, MatchesFiniteDifferences) {
   }
 
   // (b) every parameter tensor of the layer, by the increment its gradient received.
-  for (auto& [name, gt] : g) {
+  for (size_t k = 0; k < g.size(); k++) {
+    const std::string& name = g.name(k);
+    const float* gt = g.f32(k);
     const std::string leaf = name.substr(p.size());
-    std::vector<double> inc(gt.data.size());
-    for (size_t i = 0; i < inc.size(); i++) inc[i] = double(gt.data[i]) - double(g0[name][i]);
+    std::vector<double> inc(size_t(g.numel(k)));
+    for (size_t i = 0; i < inc.size(); i++) inc[i] = double(gt[i]) - double(g0[name][i]);
     const DirResult r = dir_check(h, h.m.weights[name].data, inc, std::hash<std::string>{}(name) % 1000);
     if ((c.arch == StudentArch::RWKV6 && !c.tokenshift && leaf.starts_with("time_maa")) ||
         (c.arch == StudentArch::RWKV7 && c.balance && (leaf == "k_k" || leaf == "k_a"))) {
@@ -410,12 +409,11 @@ TEST(TimeMixBackwardFrozen, NoGradMapGivesTheSameInputGradient) {
     Case c{arch, 2, 7, 1, true, true, true, true};
     Harness h(c);
     const std::string p = h.prefix();
-    GradMap full, part;
-    for (auto& [name, t] : h.m.weights)
-      if (name.compare(0, p.size(), p) == 0) {
-        full[name] = Tensor(t.shape);
-        if (name.find("_proj.") != std::string::npos) part[name] = Tensor(t.shape);  // only q/k/v/o trainable
-      }
+    auto in_layer = [&](const std::string& name) { return name.compare(0, p.size(), p) == 0; };
+    Arena full = make_grad_arena(h.m, in_layer);
+    Arena part = make_grad_arena(h.m, [&](const std::string& name) {  // only q/k/v/o trainable
+      return in_layer(name) && name.find("_proj.") != std::string::npos;
+    });
     std::vector<float> dx_full, dx_none, dx_part, dvf_full, dvf_none, dvf_part;
     h.backward(&full, dx_full, dvf_full);
     h.backward(nullptr, dx_none, dvf_none);
@@ -423,7 +421,10 @@ TEST(TimeMixBackwardFrozen, NoGradMapGivesTheSameInputGradient) {
     EXPECT_EQ(dx_full, dx_none) << "arch " << int(arch);
     EXPECT_EQ(dx_full, dx_part) << "arch " << int(arch);
     EXPECT_EQ(dvf_full, dvf_none);
-    for (auto& [name, t] : part) EXPECT_EQ(t.data, full[name].data) << name;
+    for (size_t k = 0; k < part.size(); k++)
+      EXPECT_EQ(std::vector<float>(part.f32(k), part.f32(k) + part.numel(k)),
+                std::vector<float>(full.at(part.name(k)), full.at(part.name(k)) + part.numel(k)))
+          << part.name(k);
   }
 }
 

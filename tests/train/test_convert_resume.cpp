@@ -143,8 +143,10 @@ TEST(Convert, LearnsOnTinyTeacherAndWritesEverything) {
   setenv("OMP_NUM_THREADS", "1", 1);
   TempDir tmp;
   const std::string data = tiny_data(tmp), out = tmp.file("out");
-  auto r = run_cli(convert_args(data, out) + " --json");
+  auto r = test::run_cli_stdout(convert_args(data, out) + " --json");
   ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json results = nlohmann::json::parse(r.out);  // --json: stdout is exactly one document
+  EXPECT_EQ(results.at("heldout").size(), 4u);
   for (const char* f : {"/config.json", "/metrics.jsonl", "/results.json", "/student/config.json",
                         "/student/model.safetensors", "/checkpoints/latest"})
     EXPECT_TRUE(std::filesystem::exists(out + f)) << f;

@@ -32,8 +32,8 @@ TEST(AdamW, MatchesTorchUpdateInDouble) {
   std::vector<double> w(init.begin(), init.end()), mm(10, 0), vv(10, 0);
   for (int t = 1; t <= 5; t++) {
     auto g = randn(10, 100 + uint64_t(t));
-    for (int i = 0; i < 6; i++) p.grads["a"].data[size_t(i)] = g[size_t(i)];
-    for (int i = 0; i < 4; i++) p.grads["b"].data[size_t(i)] = g[size_t(6 + i)];
+    for (int i = 0; i < 6; i++) p.grads.at("a")[i] = g[size_t(i)];
+    for (int i = 0; i < 4; i++) p.grads.at("b")[i] = g[size_t(6 + i)];
     const double lr = 1e-2 * t;
     opt.step(p, lr);
     for (int i = 0; i < 10; i++) {  // torch.optim.AdamW, written out
@@ -63,20 +63,20 @@ TEST(LrSchedule, WarmupQuarterCosineAndFlat) {
 }
 
 TEST(ParamSet, GradNormAndGroups) {
-  Model s = init_student(load_model(golden_model("qwen2")), StudentOptions::defaults(StudentArch::RWKV7,
-                                                                                       load_model(golden_model("qwen2")).cfg), 3);
+  Model s = init_student(open_model(golden_model("qwen2")), StudentOptions::defaults(StudentArch::RWKV7,
+                                                                                       open_model(golden_model("qwen2")).cfg), 3);
   ParamSet all(s, [](const std::string&) { return true; });
   ParamSet attn(s, [&](const std::string& n) { return is_time_mix_param(s, n); });
   EXPECT_EQ(all.names.size(), s.weights.size());
   EXPECT_LT(attn.names.size(), all.names.size());
   for (const auto& n : attn.names) EXPECT_NE(n.find(".self_attn."), std::string::npos) << n;
-  EXPECT_TRUE(attn.grads.count("model.layers.0.self_attn.q_proj.weight"));
-  EXPECT_FALSE(attn.grads.count("model.layers.0.mlp.up_proj.weight"));
+  EXPECT_TRUE(attn.grads.find("model.layers.0.self_attn.q_proj.weight"));
+  EXPECT_FALSE(attn.grads.find("model.layers.0.mlp.up_proj.weight"));
   double want = 0;
   uint64_t seed = 7;
   for (size_t i = 0; i < all.names.size(); i++) {
-    auto r = randn(size_t(all.grad(i).numel()), seed++);
-    all.grad(i).data = r;
+    auto r = randn(size_t(all.grads.numel(i)), seed++);
+    std::copy(r.begin(), r.end(), all.grad(i));
     for (float x : r) want += double(x) * x;
   }
   EXPECT_NEAR(all.grad_norm(), std::sqrt(want), 1e-9 * std::sqrt(want));
@@ -89,7 +89,7 @@ TEST(ParamSet, GradNormAndGroups) {
 // Central differences in fp32 with h = 1e-2 on an O(1) loss: agreement to a
 // few per cent is what fp32 allows; a missing path is off by far more.
 TEST(AlignObjective, GradientMatchesFiniteDifferences) {
-  Model t = load_model(golden_model("qwen2"));
+  Model t = open_model(golden_model("qwen2"));
   StudentOptions o = StudentOptions::defaults(StudentArch::RWKV7, t.cfg);
   Model s = init_student(t, o, 5);
   auto noise = randn(1 << 16, 9, 0.3f);
@@ -105,7 +105,7 @@ TEST(AlignObjective, GradientMatchesFiniteDifferences) {
   p.zero_grad();
   obj->accumulate(win.data(), 2, T, scale, &p.grads);
   auto loss = [&]() {
-    GradMap none;
+    Arena none;
     ObjectiveLoss l = obj->accumulate(win.data(), 2, T, scale, &none);
     return l.sum * scale;
   };
@@ -114,7 +114,7 @@ TEST(AlignObjective, GradientMatchesFiniteDifferences) {
                            "model.layers.1.self_attn.v1", "model.layers.1.self_attn.w0",
                            "model.layers.0.self_attn.o_proj.weight", "model.layers.1.self_attn.a0"}) {
     Tensor& w = s.weights.at(name);
-    const Tensor& g = p.grads.at(name);
+    const float* g = p.grads.at(name);
     for (int64_t i : {int64_t(0), w.numel() / 2, w.numel() - 1}) {
       const float x0 = w.data[size_t(i)], h = 1e-2f;
       w.data[size_t(i)] = x0 + h;
@@ -122,7 +122,7 @@ TEST(AlignObjective, GradientMatchesFiniteDifferences) {
       w.data[size_t(i)] = x0 - h;
       const double lm = loss();
       w.data[size_t(i)] = x0;
-      const double fd = (lp - lm) / (2 * h), an = g.data[size_t(i)];
+      const double fd = (lp - lm) / (2 * h), an = g[i];
       EXPECT_NEAR(an, fd, 3e-2 * std::max(std::abs(fd), 1e-2)) << name << "[" << i << "]";
       checked++;
     }
@@ -140,7 +140,7 @@ namespace radlads {
 // losses within 0.2 %, gradients within 1-3 % (normalised error); the bounds
 // below leave room for other CPUs' accumulation orders.
 TEST(TeacherGemm, Bf16TeacherKeepsLossesAndGradientsWithinTolerance) {
-  Model t = load_model(golden_model("qwen2"));
+  Model t = open_model(golden_model("qwen2"));
   Model s = init_student(t, StudentOptions::defaults(StudentArch::RWKV7, t.cfg), 5);
   auto noise = randn(1 << 16, 9, 0.3f);
   size_t k = 0;
@@ -152,7 +152,7 @@ TEST(TeacherGemm, Bf16TeacherKeepsLossesAndGradientsWithinTolerance) {
   for (bool align : {true, false}) {
     ParamSet p(s, [&](const std::string& n) { return !align || is_time_mix_param(s, n); });
     double loss[2];
-    GradMap grads[2];
+    Arena grads[2];
     for (int i = 0; i < 2; i++) {
       const TeacherGemm g = i ? TeacherGemm::BF16 : TeacherGemm::F32;
       auto obj = align ? make_align_objective(t, s, g) : make_distill_objective(&t, s, 1.0, 0.0, g);
@@ -162,9 +162,11 @@ TEST(TeacherGemm, Bf16TeacherKeepsLossesAndGradientsWithinTolerance) {
     }
     EXPECT_LT(std::abs(loss[1] - loss[0]), 5e-3 * std::abs(loss[0])) << (align ? "align" : "distill");
     std::vector<float> a, b;
-    for (auto& [name, g] : grads[0]) {
-      a.insert(a.end(), g.data.begin(), g.data.end());
-      b.insert(b.end(), grads[1].at(name).data.begin(), grads[1].at(name).data.end());
+    for (size_t k = 0; k < grads[0].size(); k++) {
+      const float* g0 = grads[0].f32(k);
+      const float* g1 = grads[1].at(grads[0].name(k));
+      a.insert(a.end(), g0, g0 + grads[0].numel(k));
+      b.insert(b.end(), g1, g1 + grads[0].numel(k));
     }
     const double e = rel_err(b, a);
     std::printf("%s: loss f32 %.6g bf16 %.6g (%.2e relative), gradient error %.2e\n", align ? "align" : "distill",

@@ -29,7 +29,7 @@ inline void write_random_binidx(const std::string& prefix, int docs, int doc_len
 
 // Writes DIR/train.* and DIR/heldout.* for the golden teacher's vocabulary.
 inline std::string tiny_data(const TempDir& tmp) {
-  const Model t = load_model(golden_model("qwen2"));
+  const Model t = open_model(golden_model("qwen2"));
   const std::string dir = tmp.file("data");
   std::filesystem::create_directories(dir);
   write_random_binidx(dir + "/train", 40, 97, t.cfg.n_vocab, 1);

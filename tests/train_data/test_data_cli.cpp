@@ -13,11 +13,6 @@ namespace {
 
 using test::TempDir;
 
-nlohmann::json last_json_line(const std::string& out) {
-  auto end = out.find_last_not_of('\n');
-  auto start = out.rfind('\n', end);
-  return nlohmann::json::parse(out.substr(start == std::string::npos ? 0 : start + 1, end - start));
-}
 
 TEST(DataCli, PrepareThenInspect) {
   TempDir tmp;
@@ -26,10 +21,10 @@ TEST(DataCli, PrepareThenInspect) {
   for (int i = 0; i < 5; ++i) jsonl += "{\"text\": \"Document number " + std::to_string(i) + " is short.\"}\n";
   test::write_file(tmp.file("docs.jsonl"), jsonl);
   test::write_gz(tmp.file("long.txt.gz"), "A longer plain text document.\nIt has two lines.\n");
-  auto r = test::run_cli("data prepare --tokenizer " + model + " --out " + tmp.file("out") +
-                         " --heldout-every 3 --json " + tmp.file("docs.jsonl") + " " + tmp.file("long.txt.gz"));
+  auto r = test::run_cli_stdout("data prepare --tokenizer " + model + " --out " + tmp.file("out") +
+                                " --heldout-every 3 --json " + tmp.file("docs.jsonl") + " " + tmp.file("long.txt.gz"));
   ASSERT_EQ(r.status, 0) << r.out;
-  const auto j = last_json_line(r.out);
+  const auto j = nlohmann::json::parse(r.out);  // with --json stdout is exactly one document
   EXPECT_EQ(j["heldout_docs"], 2);  // documents 0 and 3 of 6
   EXPECT_EQ(j["train_docs"], 4);
   EXPECT_EQ(j["dtype"], "uint16");
@@ -37,13 +32,16 @@ TEST(DataCli, PrepareThenInspect) {
   const TokenDataset train = TokenDataset::open(tmp.file("out/train"));
   EXPECT_EQ(j["train_tokens"], train.n_tokens());
 
-  r = test::run_cli("data inspect " + tmp.file("out") + " --tokens 8 --json");
+  r = test::run_cli_stdout("data inspect " + tmp.file("out") + " --tokens 8 --json");
   ASSERT_EQ(r.status, 0) << r.out;
-  const auto k = last_json_line(r.out);
+  const auto k = nlohmann::json::parse(r.out);
   EXPECT_EQ(k["train"]["docs"], 4);
   EXPECT_EQ(k["heldout"]["tokens"], j["heldout_tokens"]);
   EXPECT_EQ(k["train"]["first_ids"].size(), 8u);
-  // Decoded with the tokenizer named in meta.json: document 1 is the first in train.
+  // The report (stderr with --json, stdout without) decodes with the
+  // tokenizer named in meta.json: document 1 is the first in train.
+  r = test::run_cli("data inspect " + tmp.file("out") + " --tokens 8");
+  ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("Document number 1"), std::string::npos) << r.out;
   r = test::run_cli("data inspect " + tmp.file("out/heldout.idx"));
   ASSERT_EQ(r.status, 0) << r.out;

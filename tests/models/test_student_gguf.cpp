@@ -8,8 +8,8 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "models/random_student.h"
-#include "export/gguf_student.h"
-#include "export/hf_folder.h"
+#include "models/student_gguf.h"
+#include "models/hf_folder.h"
 #include "infer/language_model.h"
 
 namespace radlads {

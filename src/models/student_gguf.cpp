@@ -2,15 +2,14 @@
 // keys are the ones llama.cpp's convert_hf_to_gguf.py writes for RWKV6Qwen2 /
 // RwkvHybrid (ARWKV7) models; "radlads.student_config" adds our config.json so
 // that an import restores the exact student (llama.cpp ignores unknown keys).
-#include "export/gguf_student.h"
+#include "models/student_gguf.h"
 
 #include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
-#include "export/gguf_student_arch.h"
-#include "export/gguf_teacher.h"
-#include "export/gguf_tokenizer_meta.h"
+#include "models/student_gguf_arch.h"
+#include "text/gguf_tokenizer_meta.h"
 #include "models/student_weights.h"
 #include "models/weight_names.h"
 #include "text/gguf_tokenizer.h"

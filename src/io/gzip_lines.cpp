@@ -1,5 +1,5 @@
 // GzipLineReader over zlib's gz* stream functions.
-#include "eval/gzip_lines.h"
+#include "io/gzip_lines.h"
 
 #include <zlib.h>
 

@@ -1,5 +1,5 @@
 // TokenizerSpec -> tokenizer.ggml.* keys (names as llama.cpp's gguf writer uses).
-#include "export/gguf_tokenizer_meta.h"
+#include "text/gguf_tokenizer_meta.h"
 
 namespace radlads {
 

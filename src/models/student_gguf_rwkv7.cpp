@@ -20,7 +20,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "export/gguf_student_arch.h"
+#include "models/student_gguf_arch.h"
 
 namespace radlads::student_gguf {
 

@@ -1,5 +1,5 @@
 // HF folder writer.
-#include "export/hf_folder.h"
+#include "models/hf_folder.h"
 
 #include <unistd.h>
 

@@ -11,7 +11,7 @@
 #include <array>
 
 #include "core/error.h"
-#include "export/gguf_student_arch.h"
+#include "models/student_gguf_arch.h"
 
 namespace radlads::student_gguf {
 

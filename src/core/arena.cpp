@@ -1,0 +1,87 @@
+#include "core/arena.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/error.h"
+
+namespace radlads {
+
+namespace {
+constexpr size_t kAlign = 64;  // a cache line, and one AVX-512 register
+size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+}  // namespace
+
+void Arena::Free::operator()(void* p) const { std::free(p); }
+
+Arena::Arena(std::vector<TensorSpec> table, Device device) : table_(std::move(table)), device_(device) {
+  size_t off = 0;
+  for (size_t i = 0; i < table_.size(); i++) {
+    const TensorSpec& s = table_[i];
+    CHECK(index_.emplace(s.name, i).second, "arena: the name {} appears twice", s.name);
+    offset_.push_back(off);
+    off += round_up(size_t(radlads::numel(s.shape)) * dtype_size(s.dtype));
+  }
+  bytes_ = off;
+  if (bytes_ > 0) {
+    void* p = std::aligned_alloc(kAlign, bytes_);
+    if (!p) throw std::bad_alloc();
+    mem_.reset(p);
+    zero();
+  }
+}
+
+Arena::Arena(const Arena& o) : Arena(o.table_, o.device_) {
+  if (bytes_) std::memcpy(data(), o.data(), bytes_);
+}
+
+Arena& Arena::operator=(const Arena& o) {
+  if (this != &o) *this = Arena(o);
+  return *this;
+}
+
+TensorView Arena::view(size_t i) const {
+  CHECK(i < table_.size(), "arena: tensor {} of {}", i, table_.size());
+  return TensorView{static_cast<char*>(data()) + offset_[i], table_[i].shape, table_[i].dtype, device_};
+}
+
+float* Arena::f32(size_t i) const {
+  CHECK(i < table_.size() && table_[i].dtype == DType::F32, "arena: tensor {} of {} is not f32", i, table_.size());
+  return reinterpret_cast<float*>(static_cast<char*>(data()) + offset_[i]);
+}
+
+int64_t Arena::index(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? -1 : int64_t(it->second);
+}
+
+float* Arena::find(const std::string& name) const {
+  const int64_t i = index(name);
+  return i < 0 ? nullptr : f32(size_t(i));
+}
+
+float* Arena::at(const std::string& name) const {
+  float* p = find(name);
+  CHECK(p, "arena: no tensor {}", name);
+  return p;
+}
+
+bool Arena::same_layout(const Arena& o) const {
+  if (table_.size() != o.table_.size() || bytes_ != o.bytes_) return false;
+  for (size_t i = 0; i < table_.size(); i++)
+    if (table_[i].name != o.table_[i].name || table_[i].shape != o.table_[i].shape ||
+        table_[i].dtype != o.table_[i].dtype)
+      return false;
+  return true;
+}
+
+void Arena::zero() {
+  char* p = static_cast<char*>(data());
+  const int64_t chunk = 1 << 20, n = int64_t(bytes_);
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < n; o += chunk) std::memset(p + o, 0, size_t(std::min(chunk, n - o)));
+}
+
+}  // namespace radlads

@@ -1,0 +1,71 @@
+// Flat memory: named tensors laid out from a table of (name, shape, dtype)
+// back to back in ONE allocation (each tensor 64-byte aligned), and the view
+// type layers receive. Gradients and AdamW's two moments are arenas with the
+// same table, so zero-grad, clipping, the optimiser, the gradient all-reduce
+// and checkpointing are loops over flat memory (CONVENTIONS.md 3), and a
+// device backend allocates each arena once on its device.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace radlads {
+
+struct TensorSpec {
+  std::string name;
+  Shape shape;
+  DType dtype = DType::F32;
+};
+
+class Arena {
+ public:
+  Arena() = default;
+  // Lays out table (names unique) and allocates it, zero-filled.
+  explicit Arena(std::vector<TensorSpec> table, Device device = Device::Cpu);
+  Arena(const Arena& o);  // a deep copy (same layout, same bytes)
+  Arena& operator=(const Arena& o);
+  Arena(Arena&&) noexcept = default;
+  Arena& operator=(Arena&&) noexcept = default;
+
+  size_t size() const { return table_.size(); }
+  const std::string& name(size_t i) const { return table_[i].name; }
+  const TensorSpec& spec(size_t i) const { return table_[i]; }
+  TensorView view(size_t i) const;  // copies the shape: for setup, not per step
+  float* f32(size_t i) const;       // CHECKs dtype F32; allocates nothing
+  int64_t numel(size_t i) const { return radlads::numel(table_[i].shape); }
+  // Index of a name, or -1.
+  int64_t index(const std::string& name) const;
+  // The F32 tensor under name, or nullptr when the arena has no such name
+  // (a frozen parameter, for a gradient arena).
+  float* find(const std::string& name) const;
+  float* at(const std::string& name) const;  // CHECKs it exists
+
+  // The whole allocation. Padding between tensors is zero and stays zero
+  // under the flat loops (scaling, summing arenas of the same layout), so an
+  // all-F32 arena can be treated as one float array of flat_numel().
+  void* data() const { return mem_.get(); }
+  size_t bytes() const { return bytes_; }
+  float* flat() const { return static_cast<float*>(data()); }
+  int64_t flat_numel() const { return int64_t(bytes_ / sizeof(float)); }
+  bool same_layout(const Arena& o) const;
+  void zero();  // every byte, in parallel
+
+ private:
+  struct Free {
+    void operator()(void* p) const;
+  };
+  std::vector<TensorSpec> table_;
+  std::vector<size_t> offset_;
+  std::map<std::string, size_t> index_;
+  std::unique_ptr<void, Free> mem_;
+  size_t bytes_ = 0;
+  Device device_ = Device::Cpu;
+};
+
+}  // namespace radlads

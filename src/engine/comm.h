@@ -1,0 +1,44 @@
+// The communication interface: collective operations over flat buffers, the
+// only way ranks exchange data. Training calls it at fixed points (the
+// gradient arena after backward, the loss sums for the log); in one process
+// LocalComm makes every call a no-op, so a single-process run pays nothing.
+// An MPI implementation (and NCCL between GPUs) is one more class behind the
+// same calls. Every sum is taken in rank order, so the result is the same
+// bits on every rank and does not depend on arrival order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace radlads {
+
+class Comm {
+ public:
+  virtual ~Comm() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // buf (n) ← Σ over ranks of buf, added in rank order 0, 1, …, size−1.
+  virtual void all_reduce_sum(float* buf, int64_t n) = 0;
+  virtual void all_reduce_sum(double* buf, int64_t n) = 0;
+  // buf (bytes) on every rank ← buf of rank root.
+  virtual void broadcast(void* buf, size_t bytes, int root) = 0;
+  // recv (size·n) ← the send (n) of rank 0, then rank 1, … (send may alias
+  // recv + rank·n, the in-place form ZeRO's parameter gather uses).
+  virtual void all_gather(const float* send, int64_t n, float* recv) = 0;
+  virtual void barrier() = 0;
+};
+
+// One process, one rank: sums and broadcasts leave buf as it is; all_gather
+// copies send into recv.
+std::unique_ptr<Comm> make_local_comm();
+
+// size ranks inside one process, one thread each: the executable
+// specification of the collectives (and the test double for code written for
+// several ranks). Each endpoint must be used by one
+// thread only, and all ranks must make the same calls in the same order.
+// Element r is rank r's endpoint.
+std::vector<std::unique_ptr<Comm>> make_thread_comm_group(int size);
+
+}  // namespace radlads

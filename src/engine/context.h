@@ -1,0 +1,40 @@
+// The execution context, passed explicitly to whatever computes: which
+// backend runs the ops, how many threads it uses, this process's rank and
+// the world size (through its Comm), and the run's seed. It replaces the
+// global thread setting: the CLI builds one from its flags, training saves
+// it in the run config, benchmarks take --threads through it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/comm.h"
+
+namespace radlads {
+
+struct ExecContext {
+  std::string backend = "cpu";  // the only backend today (oneDNN/OpenBLAS + OpenMP + our kernels)
+  int threads = 1;              // the CPU backend's thread pool
+  uint64_t seed = 0;
+  std::shared_ptr<Comm> comm;   // never null: LocalComm in one process
+
+  int rank() const { return comm->rank(); }
+  int world() const { return comm->size(); }
+
+  // One process: threads ≤ 0 means every core (OMP_NUM_THREADS when set).
+  // Binds the thread count before returning.
+  static ExecContext local(int threads = 0, uint64_t seed = 0);
+
+  // Makes this context's thread count the one the CPU backend's pool uses
+  // (OpenMP, which oneDNN and OpenBLAS share). A context is bound when made;
+  // code that switches between contexts (tests) binds again.
+  void bind() const;
+
+  // What a run config and a benchmark report record.
+  nlohmann::json to_json() const;
+};
+
+}  // namespace radlads
