@@ -52,17 +52,17 @@ float* Arena::f32(size_t i) const {
   return reinterpret_cast<float*>(static_cast<char*>(data()) + offset_[i]);
 }
 
-int64_t Arena::index(const std::string& name) const {
+int64_t Arena::index(std::string_view name) const {
   auto it = index_.find(name);
   return it == index_.end() ? -1 : int64_t(it->second);
 }
 
-float* Arena::find(const std::string& name) const {
+float* Arena::find(std::string_view name) const {
   const int64_t i = index(name);
   return i < 0 ? nullptr : f32(size_t(i));
 }
 
-float* Arena::at(const std::string& name) const {
+float* Arena::at(std::string_view name) const {
   float* p = find(name);
   CHECK(p, "arena: no tensor {}", name);
   return p;

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/tensor.h"
@@ -40,11 +41,11 @@ class Arena {
   float* f32(size_t i) const;       // CHECKs dtype F32; allocates nothing
   int64_t numel(size_t i) const { return radlads::numel(table_[i].shape); }
   // Index of a name, or -1.
-  int64_t index(const std::string& name) const;
+  int64_t index(std::string_view name) const;
   // The F32 tensor under name, or nullptr when the arena has no such name
   // (a frozen parameter, for a gradient arena).
-  float* find(const std::string& name) const;
-  float* at(const std::string& name) const;  // CHECKs it exists
+  float* find(std::string_view name) const;
+  float* at(std::string_view name) const;  // CHECKs it exists
 
   // The whole allocation. Padding between tensors is zero and stays zero
   // under the flat loops (scaling, summing arenas of the same layout), so an
@@ -62,7 +63,7 @@ class Arena {
   };
   std::vector<TensorSpec> table_;
   std::vector<size_t> offset_;
-  std::map<std::string, size_t> index_;
+  std::map<std::string, size_t, std::less<>> index_;  // transparent: look up a string_view without a temporary
   std::unique_ptr<void, Free> mem_;
   size_t bytes_ = 0;
   Device device_ = Device::Cpu;

@@ -88,7 +88,8 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
   wkv_.resize(size_t(B * HNN));
   shift_.resize(size_t(B * C));
   embed_forward(x_.data(), embed_, tokens, M, C, c_.n_vocab);
-  std::vector<KVCache*> caches;
+  std::vector<KVCache*>& caches = caches_;  // a member: keeps its capacity between calls
+  caches.clear();
   if (save) acts_.resize(size_t(L));
   for (int l = 0; l < L; l++) {
     LayerActs* act = save ? &acts_[size_t(l)] : nullptr;

@@ -76,7 +76,8 @@ class Student {
     std::vector<float> d_x, d_xn, d_tmp, d_v_first;
     std::vector<int32_t> pos;
   } bw_;
-  std::vector<std::string> layer_prefix_;  // "model.layers.<l>." (gradient names without allocating)
+  std::vector<std::string> layer_prefix_;
+  std::vector<KVCache*> caches_;  // run()'s hybrid-layer caches  // "model.layers.<l>." (gradient names without allocating)
 };
 
 }  // namespace radlads

@@ -36,7 +36,7 @@ struct TimeMixIO {
 
 // Gradients live in an Arena (core/arena.h) under the parameters' HF names;
 // a name the arena lacks is frozen.
-inline float* grad_ptr(const Arena* g, const std::string& name) { return g ? g->find(name) : nullptr; }
+inline float* grad_ptr(const Arena* g, std::string_view name) { return g ? g->find(name) : nullptr; }
 // prefix + leaf, looked up without allocating (the key is built in a
 // per-thread buffer that keeps its capacity): a training step calls this for
 // every parameter.

@@ -28,13 +28,15 @@ void attention_forward_t(F* out, const F* q, const F* k, const F* v, int Tq, int
   const int64_t qs = int64_t(H) * N;  // row stride of q and out
 #pragma omp parallel
   {
-    std::vector<F> scores;
+    thread_local std::vector<F> scores;  // kept between calls: no allocation after the first
 #pragma omp for schedule(dynamic)
     for (int task = 0; task < H * nblk; task++) {
       const int h = task / nblk, b = task % nblk;
       const int g = h / group;
       const int i0 = b * kQueryBlock, nq = std::min(kQueryBlock, Tq - i0);
       const int nk = Tk - Tq + i0 + nq;  // keys visible to the last query of the block
+      if (scores.capacity() < size_t(nq) * nk)  // decoding grows nk by one per token: grow by doubling
+        scores.reserve(std::max({size_t(nq) * nk, 2 * scores.capacity(), size_t(1) << 16}));
       scores.resize(size_t(nq) * nk);
       const F* qb = q + int64_t(i0) * qs + int64_t(h) * N;
       const F* kg = k + int64_t(g) * N;
@@ -70,12 +72,15 @@ void attention_backward_t(F* d_q, F* d_k, F* d_v, const F* d_out, const F* q, co
   const F scale = F(1) / std::sqrt(F(N));
   const int64_t qs = int64_t(H) * N, kvs = int64_t(KVH) * N;
   // Per (position, head): log-sum-exp of the scaled scores, and D. O(T·H) only.
-  std::vector<F> lse(size_t(T) * H), delta(size_t(T) * H);
+  thread_local std::vector<F> lse_buf, delta_buf;  // kept between calls
+  if (lse_buf.size() < size_t(T) * H) lse_buf.resize(size_t(T) * H), delta_buf.resize(size_t(T) * H);
+  F* lse = lse_buf.data();  // the workers must not name the caller's thread_locals
+  F* delta = delta_buf.data();
 
   // Pass 1: dQ. Late query blocks see the most keys, so they are handed out first.
 #pragma omp parallel
   {
-    std::vector<F> p, dp;
+    thread_local std::vector<F> p, dp;
 #pragma omp for schedule(dynamic)
     for (int task = 0; task < H * nblk; task++) {
       const int b = nblk - 1 - task / H, h = task % H, g = h / group;
@@ -115,7 +120,9 @@ void attention_backward_t(F* d_q, F* d_k, F* d_v, const F* d_out, const F* q, co
   // most queries, so they are handed out first.
 #pragma omp parallel
   {
-    std::vector<F> p(size_t(kQueryBlock) * kQueryBlock), dp(p.size());
+    thread_local std::vector<F> p, dp;
+    if (p.size() < size_t(kQueryBlock) * kQueryBlock)
+      p.resize(size_t(kQueryBlock) * kQueryBlock), dp.resize(size_t(kQueryBlock) * kQueryBlock);
 #pragma omp for schedule(dynamic)
     for (int task = 0; task < KVH * nblk; task++) {
       const int kb = task / KVH, g = task % KVH;

@@ -2,6 +2,7 @@
 // that long contexts keep full precision in the cos/sin values.
 #include "ops/rope.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -10,6 +11,10 @@ namespace radlads {
 
 void RopeTable::ensure(int max_pos) {
   if (max_pos <= n_pos) return;
+  // Grow geometrically from 4096 positions, so that decoding token by token
+  // allocates only when the context passes 4096, 8192, … (a few times in
+  // total), not at each new position.
+  max_pos = std::max({max_pos, 2 * n_pos, 4096});
   const int half = N / 2;
   cos.resize(size_t(max_pos) * half);
   sin.resize(size_t(max_pos) * half);

@@ -63,8 +63,12 @@ void wkv6_forward_t(F* out, F* state, const F* r, const F* k, const F* v, const 
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    Chunk<F> c(N);
-    std::vector<F> A(size_t(kChunk) * kChunk), own_state;
+    thread_local Chunk<F> c_tl(0);
+    if (c_tl.N != N) c_tl = Chunk<F>(N);
+    Chunk<F>& c = c_tl;
+    thread_local std::vector<F> A_tl, own_state_tl;
+    std::vector<F>& A = wkv6_detail::grown(A_tl, size_t(kChunk) * kChunk);
+    std::vector<F>& own_state = own_state_tl;
 #pragma omp for schedule(dynamic)
     for (int bh = 0; bh < B * H; bh++) {
       const int b = bh / H, h = bh % H;

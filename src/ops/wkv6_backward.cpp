@@ -42,9 +42,22 @@ void wkv6_backward_t(F* d_r, F* d_k, F* d_v, F* d_logw, F* d_state0, const F* d_
 #pragma omp parallel
   {
     FlushDenormals ftz;
-    Chunk<F> c(N);
-    std::vector<F> states, dS(static_cast<size_t>(NN)), A(size_t(kChunk) * kChunk), Bm(A.size()),
-        dO(LN), dq(LN), dk(LN), dv(LN), dq_off(LN), dk_off(LN), acc(static_cast<size_t>(N));
+    thread_local Chunk<F> c_tl(0);
+    if (c_tl.N != N) c_tl = Chunk<F>(N);
+    Chunk<F>& c = c_tl;
+    thread_local std::vector<F> states_tl, dS_tl, A_tl, Bm_tl, dO_tl, dq_tl, dk_tl, dv_tl, dq_off_tl, dk_off_tl,
+        acc_tl;
+    std::vector<F>& states = states_tl;
+    std::vector<F>& dS = wkv6_detail::grown(dS_tl, size_t(NN));
+    std::vector<F>& A = wkv6_detail::grown(A_tl, size_t(kChunk) * kChunk);
+    std::vector<F>& Bm = wkv6_detail::grown(Bm_tl, size_t(kChunk) * kChunk);
+    std::vector<F>& dO = wkv6_detail::grown(dO_tl, LN);
+    std::vector<F>& dq = wkv6_detail::grown(dq_tl, LN);
+    std::vector<F>& dk = wkv6_detail::grown(dk_tl, LN);
+    std::vector<F>& dv = wkv6_detail::grown(dv_tl, LN);
+    std::vector<F>& dq_off = wkv6_detail::grown(dq_off_tl, LN);
+    std::vector<F>& dk_off = wkv6_detail::grown(dk_off_tl, LN);
+    std::vector<F>& acc = wkv6_detail::grown(acc_tl, size_t(N));
 #pragma omp for schedule(dynamic)
     for (int bh = 0; bh < B * H; bh++) {
       const int b = bh / H, h = bh % H;

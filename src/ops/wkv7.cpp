@@ -40,7 +40,7 @@ void forward_s(F* out, F* state, const F* r, const F* w, const F* k, const F* v,
       const int bi = bh / H, h = bh % H;
       F* St = state ? state + bh * NN : nullptr;
       if (!St) {
-        if (!own_state) own_state = static_cast<F*>(std::malloc(sizeof(F) * size_t(NN)));
+        if (!own_state) own_state = wkv7_detail::thread_scratch<F, 0>(NN);
         std::memset(own_state, 0, sizeof(F) * size_t(NN));
         St = own_state;
       }
@@ -50,7 +50,6 @@ void forward_s(F* out, F* state, const F* r, const F* w, const F* k, const F* v,
                                               v + o, a + o, b + o, N, scale);
       }
     }
-    std::free(own_state);
   }
 }
 

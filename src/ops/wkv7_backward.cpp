@@ -86,16 +86,6 @@ void column_pass(F* G, const F* Sn, const F* Sp, const F* sa, const F* gb, const
   }
 }
 
-// A per-thread scratch array (malloc: no std::vector in per-ISA code).
-template <typename F>
-struct Scratch {
-  F* p;
-  explicit Scratch(int64_t n) : p(static_cast<F*>(std::malloc(sizeof(F) * size_t(n)))) {}
-  ~Scratch() { std::free(p); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-};
-
 template <typename F, typename S>
 void backward_s(F* d_r, F* d_w, F* d_k, F* d_v, F* d_a, F* d_b, F* d_state0, const F* d_out,
                 const F* d_state_final, const F* r, const F* w, const F* k, const F* v, const F* a, const F* b,
@@ -105,9 +95,11 @@ void backward_s(F* d_r, F* d_w, F* d_k, F* d_v, F* d_a, F* d_b, F* d_state0, con
   const F sc = F(scale);
 #pragma omp parallel
   {
-    Scratch<F> ckpt_buf(int64_t(nc) * NN), St_buf((kCkpt + 1) * NN), sa_buf(int64_t(kCkpt) * N), G_buf(NN),
-        gb_buf(N);
-    F *ckpt = ckpt_buf.p, *St = St_buf.p, *sa = sa_buf.p, *G = G_buf.p, *gb = gb_buf.p;
+    F* ckpt = wkv7_detail::thread_scratch<F, 1>(int64_t(nc) * NN);
+    F* St = wkv7_detail::thread_scratch<F, 2>((kCkpt + 1) * NN);
+    F* sa = wkv7_detail::thread_scratch<F, 3>(int64_t(kCkpt) * N);
+    F* G = wkv7_detail::thread_scratch<F, 4>(NN);
+    F* gb = wkv7_detail::thread_scratch<F, 5>(N);
 #pragma omp for schedule(dynamic)
     for (int bh = 0; bh < B * H; bh++) {
       const int bi = bh / H, h = bh % H;

@@ -2,9 +2,29 @@
 // step (wkv7.cpp) and the backward's state recomputation (wkv7_backward.cpp).
 #pragma once
 
+#include <cstdint>
+#include <cstdlib>
+
 #include "ops/wkv7_simd.h"
 
 namespace radlads::RADLADS_ISA_NS::wkv7_detail {
+
+// A per-thread scratch array of at least n elements, kept between calls
+// (OpenMP's workers live as long as the process, so it is never freed): a
+// call after the first allocates nothing. Slot tells apart the buffers one
+// thread holds at once. Uninitialised, like malloc; malloc because per-ISA
+// code uses no std:: containers.
+template <typename F, int Slot>
+F* thread_scratch(int64_t n) {
+  thread_local F* p = nullptr;
+  thread_local int64_t cap = 0;
+  if (n > cap) {
+    std::free(p);
+    p = static_cast<F*>(std::malloc(sizeof(F) * size_t(n)));
+    cap = n;
+  }
+  return p;
+}
 
 // dst = src (diag(w) + aᵀ b) + vᵀ k for a value-major N×N head state (dst may
 // equal src: each element is read before it is written). With kOut,
