@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "models/mixers/mixer_arch.h"
 #include "models/student_gguf.h"
 #include "export/gguf_teacher.h"
 #include "models/hf_folder.h"
@@ -32,13 +33,8 @@ static CommandRegistration reg("export", "Write a model as GGUF for llama.cpp or
       save_model_hf(m, o->out, o->dtype == "f32" ? StDtype::F32 : o->dtype == "f16" ? StDtype::F16 : StDtype::BF16);
     } else if (m.student.is_student()) {
       export_student_gguf(m, o->out, ggml_type_from_name(o->dtype));
-      if (m.student.arch == StudentArch::RWKV6) {
-        // llama.cpp has no −5 floor on log w; say whether that can matter here.
-        DecayClampBound b = rwkv6_decay_clamp_bound(m);
-        fmt::print("log-w clamp (ours: max(-exp(d), -5); llama.cpp: none): can bind in {} of {} channels "
-                   "(largest bound on d {:.3f}, binds above ln 5 = {:.3f}){}\n",
-                   b.may_bind, b.channels, b.max_bound, std::log(5.0), b.may_bind ? "" : ": export is exact");
-      }
+      const std::string note = mixer_arch(m.student.arch).gguf_export_note(m);
+      if (!note.empty()) fmt::print("{}\n", note);
     } else {
       export_teacher_gguf(m, o->out, ggml_type_from_name(o->dtype));
     }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "models/mixers/mixer_arch.h"
 #include "models/student_options.h"
 
 namespace radlads::cli {
@@ -16,7 +17,7 @@ struct StudentFlags {
   int use_rope = -1, tokenshift = -1, balance = -1, groupnorm = -1, attention_layers = 0;
 
   void add_to(CLI::App& app, bool arch_required) {
-    auto* a = app.add_option("--arch", arch, "Student architecture")->check(CLI::IsMember({"rad-rwkv6", "rad-rwkv7"}));
+    auto* a = app.add_option("--arch", arch, "Student architecture")->check(CLI::IsMember(mixer_arch_names()));
     if (arch_required) a->required();
     app.add_option("--use-rope", use_rope, "RoPE on r,k: 0 or 1 (default: rwkv6 0, rwkv7 1)")->check(CLI::Range(0, 1));
     app.add_option("--tokenshift", tokenshift, "RAD-RWKV6 token shift: 0 or 1 (default 1)")->check(CLI::Range(0, 1));

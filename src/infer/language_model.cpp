@@ -13,7 +13,7 @@ namespace {
 
 class TeacherState final : public DecodeState {
  public:
-  TeacherState(Teacher& t, int n_ctx) : t_(t), cache_(t.cfg(), n_ctx) {}
+  TeacherState(Teacher& t, int n_ctx) : t_(t), cache_(t.cfg(), n_ctx) { t.reserve_positions(n_ctx); }
   void feed(const int32_t* tokens, int T, float* last_logits) override {
     t_.forward(tokens, 1, T, &cache_, last_logits,
                last_logits ? Teacher::Logits::Last : Teacher::Logits::None);
@@ -47,7 +47,7 @@ class TeacherLM final : public LanguageModel {
 
 class StudentDecodeState final : public DecodeState {
  public:
-  StudentDecodeState(Student& s, int n_ctx) : s_(s), st_(s.new_state(n_ctx)) {}
+  StudentDecodeState(Student& s, int n_ctx) : s_(s), st_(s.new_state(n_ctx)) { s.reserve_positions(n_ctx); }
   void feed(const int32_t* tokens, int T, float* last_logits) override {
     s_.forward(tokens, 1, T, &st_, last_logits, last_logits ? LogitsMode::Last : LogitsMode::None);
   }

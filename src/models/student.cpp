@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "models/mixers/mixer_arch.h"
 #include "models/teacher.h"
 #include "models/weight_names.h"
 #include "ops/matmul.h"
@@ -19,19 +20,15 @@ size_t StudentState::bytes() const {
 Student::Student(const Model& m) : m_(m), c_(m.cfg), o_(m.student), rope_(m.cfg.head_dim, m.cfg.rope_theta) {
   CHECK(o_.is_student(), "{} is not a student", m.path);
   const int L = c_.n_layer;
-  v6_.resize(size_t(L));
-  v7_.resize(size_t(L));
-  attn_.resize(size_t(L));
+  const MixerArch& arch = mixer_arch(o_.arch);
+  value_residual_ = arch.value_residual;
+  state_floats_ = arch.state_floats(c_);
+  shift_floats_ = arch.shift_floats(c_);
   for (int l = 0; l < L; l++) {
     in_norm_.push_back(m.w(layer_name("model.layers.{l}.input_layernorm.weight", l)).ptr());
     layer_prefix_.push_back("model.layers." + std::to_string(l) + ".");
     mlp_.push_back(mlp_weights(m, l));
-    if (o_.softmax_layer(l, L))
-      attn_[size_t(l)] = teacher_attention_weights(m, l);
-    else if (o_.arch == StudentArch::RWKV6)
-      v6_[size_t(l)] = std::make_unique<Rwkv6TimeMix>(m, l);
-    else
-      v7_[size_t(l)] = std::make_unique<Rwkv7TimeMix>(m, l);
+    mix_.push_back(o_.softmax_layer(l, L) ? make_softmax_attention_mixer(m, l) : arch.make(m, l));
   }
   embed_ = m.w("model.embed_tokens.weight").ptr();
   norm_ = m.w("model.norm.weight").ptr();
@@ -42,9 +39,9 @@ Student::~Student() = default;
 
 StudentState Student::new_state(int n_ctx) const {
   StudentState s;
-  const size_t L = size_t(c_.n_layer), HNN = size_t(c_.n_head) * c_.head_dim * c_.head_dim;
-  s.wkv.assign(L * HNN, 0.0f);
-  s.shift.assign(L * size_t(c_.n_embd), 0.0f);
+  const size_t L = size_t(c_.n_layer);
+  s.wkv.assign(L * size_t(state_floats_), 0.0f);
+  s.shift.assign(L * size_t(shift_floats_), 0.0f);
   if (o_.num_attention_layers > 0) s.kv = std::make_unique<KVCache>(c_, n_ctx, o_.num_attention_layers);
   return s;
 }
@@ -71,12 +68,12 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
     states = fresh.data();
   }
   const MixDims d(c_, B, T);
-  const int64_t M = d.M, C = d.C, HNN = int64_t(d.H) * d.N * d.N;
+  const int64_t M = d.M, C = d.C;
   pos_.resize(size_t(M));
   x_.resize(size_t(M * C));
   xn_.resize(size_t(M * C));
   y_.resize(size_t(M * C));
-  if (o_.arch == StudentArch::RWKV7) v_first_.resize(size_t(M * d.A));
+  if (value_residual_) v_first_.resize(size_t(M * d.A));
   int max_pos = 0;
   for (int b = 0; b < B; b++) {
     const int past = states ? states[b].n_past : 0;
@@ -85,8 +82,8 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
   }
   rope_.ensure(max_pos);
   // Per-layer states of the B sequences, gathered contiguous for the kernels.
-  wkv_.resize(size_t(B * HNN));
-  shift_.resize(size_t(B * C));
+  wkv_.resize(size_t(B * state_floats_));
+  shift_.resize(size_t(B * shift_floats_));
   embed_forward(x_.data(), embed_, tokens, M, C, c_.n_vocab);
   std::vector<KVCache*>& caches = caches_;  // a member: keeps its capacity between calls
   caches.clear();
@@ -103,40 +100,39 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
       rstd = act->rstd.data();
     }
     rmsnorm_forward(xn, rstd, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
-    if (o_.softmax_layer(l, L) && act) {
-      attention_block_forward_train(y_.data(), act->attn, xn, attn_[size_t(l)], c_, B, T, pos_.data(), rope_);
-    } else if (o_.softmax_layer(l, L)) {
-      CHECK(states, "hybrid softmax layers need decode states");
-      if (caches.empty())
-        for (int b = 0; b < B; b++) {
-          CHECK(states[b].kv && states[b].kv->n_past + T <= states[b].kv->n_ctx, "KV cache too small");
-          caches.push_back(states[b].kv.get());
-        }
-      // attention_block_forward wants a contiguous array of caches: one sequence at a time.
-      for (int b = 0; b < B; b++)
-        attention_block_forward(y_.data() + int64_t(b) * T * C, xn + int64_t(b) * T * C,
-                                attn_[size_t(l)], c_, 1, T, pos_.data() + int64_t(b) * T, caches[size_t(b)],
-                                l - (L - o_.num_attention_layers), rope_, attn_scratch_);
+    TimeMixIO io;
+    io.xn = xn;
+    io.y = y_.data();
+    io.pos = pos_.data();
+    io.v_first = v_first_.empty() ? nullptr : v_first_.data();
+    if (o_.softmax_layer(l, L)) {
+      // Decoding appends to each sequence's KV cache; training windows run cache-free.
+      if (!act) {
+        CHECK(states, "hybrid softmax layers need decode states");
+        if (caches.empty())
+          for (int b = 0; b < B; b++) {
+            CHECK(states[b].kv && states[b].kv->n_past + T <= states[b].kv->n_ctx, "KV cache too small");
+            caches.push_back(states[b].kv.get());
+          }
+        io.kv = caches.data();
+      }
+      mix_[size_t(l)]->forward(d, io, rope_);
     } else {
-      TimeMixIO io;
-      io.xn = xn;
-      io.y = y_.data();
-      io.pos = pos_.data();
-      io.v_first = v_first_.empty() ? nullptr : v_first_.data();
+      // The B sequences' states of this layer, gathered contiguous for the kernels.
+      const int64_t S = state_floats_, F = shift_floats_;
       if (states) {
         for (int b = 0; b < B; b++) {
-          std::memcpy(wkv_.data() + b * HNN, states[b].wkv.data() + l * HNN, sizeof(float) * size_t(HNN));
-          std::memcpy(shift_.data() + b * C, states[b].shift.data() + l * C, sizeof(float) * size_t(C));
+          std::memcpy(wkv_.data() + b * S, states[b].wkv.data() + l * S, sizeof(float) * size_t(S));
+          if (F) std::memcpy(shift_.data() + b * F, states[b].shift.data() + l * F, sizeof(float) * size_t(F));
         }
         io.state = wkv_.data();
-        io.shift = shift_.data();
+        io.shift = F ? shift_.data() : nullptr;
       }
-      if (v6_[size_t(l)]) v6_[size_t(l)]->forward(d, io, rope_);
-      else v7_[size_t(l)]->forward(d, io, rope_);
+      mix_[size_t(l)]->forward(d, io, rope_);
       if (states)
         for (int b = 0; b < B; b++) {
-          std::memcpy(states[b].wkv.data() + l * HNN, wkv_.data() + b * HNN, sizeof(float) * size_t(HNN));
-          std::memcpy(states[b].shift.data() + l * C, shift_.data() + b * C, sizeof(float) * size_t(C));
+          std::memcpy(states[b].wkv.data() + l * S, wkv_.data() + b * S, sizeof(float) * size_t(S));
+          if (F) std::memcpy(states[b].shift.data() + l * F, shift_.data() + b * F, sizeof(float) * size_t(F));
         }
     }
     add_inplace(x_.data(), y_.data(), M * C);

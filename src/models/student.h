@@ -11,16 +11,15 @@
 #include "models/attention_block.h"
 #include "models/decoder_parts.h"
 #include "models/model.h"
-#include "models/rad_rwkv6.h"
-#include "models/rad_rwkv7.h"
+#include "models/mixers/token_mixer.h"
 
 namespace radlads {
 
 // The recurrent state of one sequence.
 struct StudentState {
   int n_past = 0;
-  std::vector<float> wkv;        // (L, H, N, N)
-  std::vector<float> shift;      // (L, C) previous token's normed input per layer
+  std::vector<float> wkv;        // (L, S): each layer's recurrent state (the architecture's size S, e.g. H·N·N)
+  std::vector<float> shift;      // (L, F): previous token's normed input (F = C with token shift, else empty)
   std::unique_ptr<KVCache> kv;   // hybrid softmax layers only
   size_t bytes() const;
 };
@@ -31,6 +30,9 @@ class Student {
   ~Student();
   const TeacherConfig& cfg() const { return c_; }
   StudentState new_state(int n_ctx) const;  // n_ctx matters only for hybrid layers
+  // Sizes the position tables for n positions now, so that decoding up to
+  // n allocates nothing per token (a decode state calls it with its n_ctx).
+  void reserve_positions(int n) { rope_.ensure(n); }
 
   // tokens (B,T) appended to states[b] (nullable: fresh zero states, as in
   // training windows). logits as in Teacher::forward.
@@ -48,7 +50,6 @@ class Student {
   struct LayerActs {
     std::vector<float> x_in, rstd, xn, x_mid;
     MlpScratch mlp;
-    AttentionActs attn;  // hybrid softmax layers only
   };
   void run(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode, bool save);
 
@@ -57,13 +58,14 @@ class Student {
   StudentOptions o_;
   std::vector<const float*> in_norm_;
   std::vector<MlpWeights> mlp_;
-  std::vector<std::unique_ptr<Rwkv6TimeMix>> v6_;
-  std::vector<std::unique_ptr<Rwkv7TimeMix>> v7_;
-  std::vector<AttentionWeights> attn_;  // hybrid layers (indexed by layer)
+  // Each layer's token mixer (models/mixers/): the architecture's, or softmax
+  // attention in a hybrid's last layers.
+  std::vector<std::unique_ptr<TokenMixer>> mix_;
+  bool value_residual_ = false;               // the architecture shares v_first across layers
+  int64_t state_floats_ = 0, shift_floats_ = 0;  // decode state per recurrent layer
   const float *embed_, *norm_, *head_;
   RopeTable rope_;
   std::vector<int32_t> pos_;
-  AttentionScratch attn_scratch_;
   MlpScratch mlp_scratch_;
   std::vector<float> x_, xn_, y_, v_first_, wkv_, shift_;
   // Training caches (forward_train): per layer, and the final norm's.

@@ -23,7 +23,7 @@ void Student::backward(const float* d_logits, Arena* g) {
   d_x.resize(size_t(M * C));
   d_xn.resize(size_t(M * C));
   d_tmp.resize(size_t(M * C));
-  if (o_.arch == StudentArch::RWKV7) d_v_first.assign(size_t(M * d.A), 0.0f);
+  if (value_residual_) d_v_first.assign(size_t(M * d.A), 0.0f);
   // Positions of the training windows (each starts at 0).
   std::vector<int32_t>& pos = bw_.pos;
   pos.resize(size_t(M));
@@ -39,19 +39,10 @@ void Student::backward(const float* d_logits, Arena* g) {
                 G("mlp.down_proj.weight")};
     mlp_block_backward(d_x.data(), mg, mlp_[size_t(l)], c_, a.x_mid.data(), M, a.mlp);
     // The mixer's output was added to the residual: its gradient is d_x itself.
-    if (o_.softmax_layer(l, L)) {
-      // Hybrid softmax layer: it neither reads nor writes RWKV7's v_first, so
-      // d_v_first passes through untouched.
-      AttentionGrads ag{G("self_attn.q_proj.weight"), G("self_attn.q_proj.bias"), G("self_attn.k_proj.weight"),
-                        G("self_attn.k_proj.bias"),   G("self_attn.v_proj.weight"), G("self_attn.v_proj.bias"),
-                        G("self_attn.o_proj.weight")};
-      attention_block_backward(d_xn.data(), ag, d_x.data(), a.attn, a.xn.data(), attn_[size_t(l)],
-                               c_, B, T, pos.data(), rope_);
-    } else if (v6_[size_t(l)]) {
-      v6_[size_t(l)]->backward(d_xn.data(), d_x.data(), d, pos.data(), rope_, g);
-    } else {
-      v7_[size_t(l)]->backward(d_xn.data(), d_v_first.data(), d_x.data(), d, pos.data(), v_first_.data(), rope_, g);
-    }
+    // A softmax layer neither reads nor writes RWKV7's v_first, so d_v_first
+    // passes through it untouched.
+    mix_[size_t(l)]->backward(d_xn.data(), d_v_first.empty() ? nullptr : d_v_first.data(), d_x.data(), d, pos.data(),
+                              v_first_.empty() ? nullptr : v_first_.data(), rope_, g);
     rmsnorm_backward(d_tmp.data(), G("input_layernorm.weight"), d_xn.data(), a.x_in.data(),
                      in_norm_[size_t(l)], a.rstd.data(), M, C);
     add_inplace(d_x.data(), d_tmp.data(), M * C);

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "models/mixers/mixer_arch.h"
 #include "models/student_gguf_arch.h"
 #include "text/gguf_tokenizer_meta.h"
 #include "models/student_weights.h"
@@ -72,9 +73,7 @@ std::string attn(int l, const char* leaf) { return "model.layers." + std::to_str
 
 }  // namespace student_gguf
 
-static const char* gguf_arch(const Model& m) {
-  return m.student.arch == StudentArch::RWKV6 ? "rwkv6qwen2" : "arwkv7";
-}
+static const char* gguf_arch(const Model& m) { return mixer_arch(m.student.arch).gguf_arch; }
 
 std::string student_gguf_blocker(const Model& m) {
   const TeacherConfig& c = m.cfg;
@@ -87,27 +86,7 @@ std::string student_gguf_blocker(const Model& m) {
     return fmt::format("attention width H*N = {}*{} differs from the hidden size {}: llama.cpp's {} takes its "
                        "head count as hidden size / head size",
                        c.n_head, c.head_dim, c.n_embd, gguf_arch(m));
-  return o.arch == StudentArch::RWKV6 ? rwkv6_blocker(m) : rwkv7_blocker(m);
-}
-
-DecayClampBound rwkv6_decay_clamp_bound(const Model& m) {
-  DecayClampBound b;
-  if (m.student.arch != StudentArch::RWKV6) return b;
-  const double ln5 = std::log(5.0);
-  for (int l = 0; l < m.cfg.n_layer; l++) {
-    if (m.student.softmax_layer(l, m.cfg.n_layer)) continue;
-    const Tensor& td = m.w(attn(l, "time_decay"));
-    const Tensor& w2 = m.w(attn(l, "time_decay_w2"));  // [Rd, A]
-    const int64_t A = td.numel(), R = w2.dim(0);
-    for (int64_t c = 0; c < A; c++) {
-      double bound = td.data[size_t(c)];
-      for (int64_t j = 0; j < R; j++) bound += std::fabs(w2.data[size_t(j * A + c)]);
-      b.channels++;
-      b.may_bind += bound > ln5;
-      b.max_bound = std::max(b.max_bound, bound);
-    }
-  }
-  return b;
+  return mixer_arch(o.arch).gguf_blocker(m);
 }
 
 // The teacher tensors a student keeps (embedding, norms, MLP, head) under
@@ -138,8 +117,7 @@ void export_student_gguf(const Model& m, const std::string& path, GgmlType dtype
   w.set(a + ".token_shift_count", GgufValue::of_u32(1));
   // "required by llama.cpp, unused": heads come from embedding / head_size.
   w.set(a + ".attention.head_count", GgufValue::of_u32(0));
-  if (m.student.arch == StudentArch::RWKV6) rwkv6_write(w, m, dtype);
-  else rwkv7_write(w, m, dtype);  // adds its own keys before its tensors
+  mixer_arch(m.student.arch).gguf_write(w, m, dtype);  // adds its own keys before its tensors
   add_tokenizer_metadata(w, m.tokenizer);
   w.set("radlads.student_config", GgufValue::of_str(student_config_json(c, m.student).dump()));
   add(w, "token_embd.weight", m.w("model.embed_tokens.weight"), dtype);
@@ -160,7 +138,7 @@ bool is_student_gguf(const std::string& path) {
   try {
     GgufFile f(path);
     auto a = f.opt_str("general.architecture");
-    return a && (*a == "rwkv6qwen2" || *a == "arwkv7");
+    return a && mixer_arch_by_gguf(*a);
   } catch (const Error&) {
     return false;
   }
@@ -173,7 +151,12 @@ Model import_student_gguf(const std::string& path) {
   m.format = "gguf";
   m.gguf_meta = f.metadata();
   const std::string a = f.get_str("general.architecture");
-  if (a != "rwkv6qwen2" && a != "arwkv7") fail("{}: architecture '{}' is not a student ({}, {})", path, a, "rwkv6qwen2", "arwkv7");
+  const MixerArch* arch = mixer_arch_by_gguf(a);
+  if (!arch) {
+    std::string names;
+    for (const MixerArch* x : mixer_archs()) names += (names.empty() ? "" : ", ") + std::string(x->gguf_arch);
+    fail("{}: architecture '{}' is not a student ({})", path, a, names);
+  }
   auto cfg_text = f.opt_str("radlads.student_config");
   if (!cfg_text)
     fail("{}: metadata radlads.student_config: missing (only files written by `radlads export` import exactly)", path);
@@ -185,7 +168,7 @@ Model import_student_gguf(const std::string& path) {
   if (!is_student_config(m.hf_config) || !m.hf_config.contains("teacher_model_type"))
     fail("{}: metadata radlads.student_config: not a student config", path);
   m.student = student_options_from_json(m.hf_config, path);
-  if ((m.student.arch == StudentArch::RWKV6) != (a == "rwkv6qwen2"))
+  if (m.student.arch != arch->id)
     fail("{}: radlads.student_config is {} but the file's architecture is {}", path,
          m.hf_config["model_type"].get<std::string>(), a);
   nlohmann::json base = m.hf_config;
@@ -208,8 +191,7 @@ Model import_student_gguf(const std::string& path) {
       Shape s = vec ? Shape{c.n_embd} : down ? Shape{c.n_embd, c.n_ff} : Shape{c.n_ff, c.n_embd};
       m.weights[hf] = load(f, teacher_hf_to_gguf(hf), s);
     }
-  if (a == "rwkv6qwen2") rwkv6_read(f, m);
-  else rwkv7_read(f, m);
+  arch->gguf_read(f, m);
   read_student_ranks(m, m.student);
   validate_student_weights(m);
   return m;

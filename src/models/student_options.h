@@ -44,6 +44,13 @@ struct StudentOptions {
 
 StudentArch student_arch_from_name(const std::string& s);  // throws Error
 
+// A boolean config.json field (true/false or 0/1); def when absent or null.
+// Throws Error naming path and key otherwise.
+bool config_flag(const nlohmann::json& j, const char* key, bool def, const std::string& path);
+
+// The first layer that is not softmax attention, or -1 when none is.
+int first_recurrent_layer(const TeacherConfig& c, const StudentOptions& o);
+
 // config.json of a student folder: the teacher's fields (so the base sizes
 // read back) plus the student's, with the reference's names.
 nlohmann::json student_config_json(const TeacherConfig& c, const StudentOptions& o);

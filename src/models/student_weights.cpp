@@ -5,74 +5,26 @@
 #include <random>
 
 #include "core/error.h"
+#include "models/mixers/mixer_arch.h"
 #include "models/weight_names.h"
 
 namespace radlads {
 
 std::vector<StudentTensorSpec> student_new_tensors(const TeacherConfig& c, const StudentOptions& o) {
-  const int64_t C = c.n_embd, A = int64_t(c.n_head) * c.head_dim;  // A: attention width H*N
+  const MixerArch& arch = mixer_arch(o.arch);
   std::vector<StudentTensorSpec> out;
+  std::vector<std::pair<std::string, Shape>> layer;
   for (int l = 0; l < c.n_layer; l++) {
     if (o.softmax_layer(l, c.n_layer)) continue;
+    layer.clear();
+    arch.layer_tensors(c, o, l, layer);
     const std::string p = "model.layers." + std::to_string(l) + ".self_attn.";
-    auto add = [&](const char* n, Shape s) { out.push_back({p + n, std::move(s)}); };
-    if (o.arch == StudentArch::RWKV6) {
-      for (const char* n : {"time_maa_x", "time_maa_r", "time_maa_k", "time_maa_v", "time_maa_w", "time_maa_g"})
-        add(n, {1, 1, C});
-      add("time_maa_w1", {C, 5 * int64_t(o.lora_tokenshift)});
-      add("time_maa_w2", {5, o.lora_tokenshift, C});
-      add("time_decay", {1, 1, A});
-      add("time_decay_w1", {C, o.lora_decay});
-      add("time_decay_w2", {o.lora_decay, A});
-      add("gate.weight", {A, C});
-    } else {
-      add("w0", {1, 1, A});
-      add("w1", {C, o.lora_decay});
-      add("w2", {o.lora_decay, A});
-      add("a0", {1, 1, A});
-      add("a1", {C, o.lora_iclr});
-      add("a2", {o.lora_iclr, A});
-      if (l > 0) {  // layer 0 sets v_first and has no value-residual mix
-        add("v0", {1, 1, A});
-        add("v1", {C, o.lora_value});
-        add("v2", {o.lora_value, A});
-      }
-      add("g1", {C, o.lora_gate});
-      add("g2", {o.lora_gate, A});
-      add("k_k", {1, 1, A});
-      add("k_a", {1, 1, A});
-      if (o.groupnorm_att) {
-        add("ln_x.weight", {A});
-        add("ln_x.bias", {A});
-      }
-    }
+    for (auto& [leaf, shape] : layer) out.push_back({p + leaf, std::move(shape)});
   }
   return out;
 }
 
-void read_student_ranks(const Model& m, StudentOptions& o) {
-  const TeacherConfig& c = m.cfg;
-  int l = 0;
-  while (l < c.n_layer && o.softmax_layer(l, c.n_layer)) l++;
-  if (l == c.n_layer) return;  // all layers softmax: nothing to read
-  const std::string p = "model.layers." + std::to_string(l) + ".self_attn.";
-  auto dim = [&](const char* n, int i) { return int(m.w(p + n).dim(i)); };
-  if (o.arch == StudentArch::RWKV6) {
-    if (m.w(p + "time_maa_w1").dim(1) % 5 != 0)
-      fail("{}: {}time_maa_w1 width is not a multiple of 5", m.path, p);
-    o.lora_tokenshift = dim("time_maa_w1", 1) / 5;
-    o.lora_decay = dim("time_decay_w1", 1);
-  } else {
-    o.lora_decay = dim("w1", 1);
-    o.lora_iclr = dim("a1", 1);
-    o.lora_gate = dim("g1", 1);
-    for (int k = l + 1; k < c.n_layer; k++)
-      if (!o.softmax_layer(k, c.n_layer)) {
-        o.lora_value = int(m.w("model.layers." + std::to_string(k) + ".self_attn.v1").dim(1));
-        break;
-      }
-  }
-}
+void read_student_ranks(const Model& m, StudentOptions& o) { mixer_arch(o.arch).read_ranks(m, o); }
 
 void validate_student_weights(const Model& m) {
   std::map<std::string, Shape> want;
@@ -95,7 +47,7 @@ void validate_student_weights(const Model& m) {
 
 // Rows of an orthonormal (rows <= cols) or column-orthonormal matrix times
 // scale, like torch.nn.init.orthogonal_ with the reference's gain rule.
-static void orthogonal_init(Tensor& t, double scale, std::mt19937_64& rng) {
+void orthogonal_init(Tensor& t, double scale, std::mt19937_64& rng) {
   const int64_t rows = t.dim(0), cols = t.numel() / rows;
   const bool tall = rows > cols;
   const int64_t n = tall ? cols : rows, len = tall ? rows : cols;  // n vectors of length len
@@ -138,32 +90,13 @@ Model init_student(const Model& teacher, const StudentOptions& opts, uint64_t se
     m.weights["lm_head.weight"] = m.w("model.embed_tokens.weight");
     m.cfg.tie_embeddings = false;
   }
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> u(-0.01f, 0.01f);
-  const int L = c.n_layer;
+  std::mt19937_64 rng(seed);  // shared by the tensors in table order
+  const MixerArch& arch = mixer_arch(opts.arch);
   for (auto& spec : student_new_tensors(c, opts)) {
     Tensor t(spec.shape);
     const std::string& n = spec.name;
     const int l = std::stoi(n.substr(13, n.find('.', 13) - 13));  // "model.layers.<l>."
-    const double ratio = L > 1 ? double(l) / (L - 1) : 0.0;     // 0 .. 1 over depth
-    const std::string leaf = n.substr(n.find("self_attn.") + 10);
-    const int64_t A = t.numel();
-    if (leaf == "time_maa_x" || leaf == "v0" || leaf == "k_a" || leaf == "ln_x.weight") {
-      std::fill(t.data.begin(), t.data.end(), 1.0f);
-    } else if (leaf == "k_k") {
-      std::fill(t.data.begin(), t.data.end(), 0.85f);
-    } else if (leaf == "time_maa_w2" || leaf == "time_decay_w2") {
-      for (auto& x : t.data) x = u(rng);
-    } else if (leaf == "time_decay") {
-      for (int64_t i = 0; i < A; i++)
-        t.data[size_t(i)] = float(-6.0 + 5.0 * std::pow(double(i) / double(A - 1), 0.7 + 1.3 * ratio));
-    } else if (leaf == "w0") {
-      for (int64_t i = 0; i < A; i++)
-        t.data[size_t(i)] = float(-7.0 + 5.0 * std::pow(double(i) / double(A - 1), 0.85 + std::sqrt(ratio)) + 0.5);
-    } else if (leaf == "w2" || leaf == "a2" || leaf == "v2" || leaf == "g2") {
-      orthogonal_init(t, 0.1, rng);
-    }
-    // Everything else (other maa, time_maa_w1, decay_w1, gate, w1, a1, v1, g1, a0, ln_x.bias) starts at 0.
+    arch.init_tensor(n.substr(n.find("self_attn.") + 10), t, l, c.n_layer, rng);
     m.weights[n] = std::move(t);
   }
   validate_student_weights(m);

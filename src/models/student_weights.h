@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ void read_student_ranks(const Model& m, StudentOptions& o);
 // Checks every teacher and student tensor is present with the right shape and
 // nothing else is; throws Error naming the path.
 void validate_student_weights(const Model& m);
+
+// Rows of an orthonormal (rows <= cols) or column-orthonormal matrix times
+// scale, like torch.nn.init.orthogonal_ with the reference's gain rule.
+void orthogonal_init(Tensor& t, double scale, std::mt19937_64& rng);
 
 // Step 0: a student from a teacher. Copies every teacher tensor, unties a tied
 // head, initialises the new tensors as DESIGN.md says (seeded).

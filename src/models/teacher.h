@@ -38,6 +38,10 @@ class Teacher {
   // logits: (B,T,V) for All, (B,V) for Last, untouched for None.
   void forward(const int32_t* tokens, int B, int T, KVCache* caches, float* logits, Logits mode);
 
+  // Sizes the position tables for n positions now, so that decoding up to
+  // n allocates nothing per token (a decode state calls it with its n_ctx).
+  void reserve_positions(int n) { rope_.ensure(n); }
+
   // Called in every layer with the attention block's normed input xn (M,C)
   // and its output y (M,C) after o_proj: step 1 (alignment) trains each
   // student time mix on exactly these. Empty: not called.

@@ -15,6 +15,8 @@
 
 namespace radlads {
 
+struct KVCache;  // models/attention_block.h
+
 struct MixDims {
   int B = 0, T = 0;
   int64_t M = 0;            // B*T rows
@@ -32,6 +34,7 @@ struct TimeMixIO {
   float* shift = nullptr;        // (B,C) previous token's xn (token shift); updated; nullable = zeros
   float* state = nullptr;        // (B,H,N,N) recurrent state; updated; nullable = zeros
   float* v_first = nullptr;      // (M,A) RWKV7 value residual: layer 0 writes, later layers read
+  KVCache* const* kv = nullptr;  // (B) softmax attention's caches; nullable = fresh causal windows
 };
 
 // Gradients live in an Arena (core/arena.h) under the parameters' HF names;

@@ -36,7 +36,7 @@ void attention_forward_t(F* out, const F* q, const F* k, const F* v, int Tq, int
       const int i0 = b * kQueryBlock, nq = std::min(kQueryBlock, Tq - i0);
       const int nk = Tk - Tq + i0 + nq;  // keys visible to the last query of the block
       if (scores.capacity() < size_t(nq) * nk)  // decoding grows nk by one per token: grow by doubling
-        scores.reserve(std::max({size_t(nq) * nk, 2 * scores.capacity(), size_t(1) << 16}));
+        scores.reserve(std::max({size_t(nq) * nk, 2 * scores.capacity(), size_t(4096)}));
       scores.resize(size_t(nq) * nk);
       const F* qb = q + int64_t(i0) * qs + int64_t(h) * N;
       const F* kg = k + int64_t(g) * N;

@@ -11,10 +11,9 @@ namespace radlads {
 
 void RopeTable::ensure(int max_pos) {
   if (max_pos <= n_pos) return;
-  // Grow geometrically from 4096 positions, so that decoding token by token
-  // allocates only when the context passes 4096, 8192, … (a few times in
-  // total), not at each new position.
-  max_pos = std::max({max_pos, 2 * n_pos, 4096});
+  // Grow geometrically, so that a context growing token by token past what
+  // its decode state reserved reallocates a few times, not at each position.
+  max_pos = std::max(max_pos, 2 * n_pos);
   const int half = N / 2;
   cos.resize(size_t(max_pos) * half);
   sin.resize(size_t(max_pos) * half);

@@ -14,7 +14,7 @@ struct RopeTable {
   std::vector<float> cos, sin;  // (n_pos, N/2)
 
   RopeTable(int N, double theta) : N(N), theta(theta) {}
-  void ensure(int max_pos);  // grows the table to cover positions < max_pos (at least 4096, doubling)
+  void ensure(int max_pos);  // grows the table to cover positions < max_pos (at least doubling)
 };
 
 // x (M, nh, N) rotated in place; pos (M) absolute positions (< table.n_pos).

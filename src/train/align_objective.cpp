@@ -7,8 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "models/rad_rwkv6.h"
-#include "models/rad_rwkv7.h"
+#include "models/mixers/mixer_arch.h"
 #include "models/teacher.h"
 #include "ops/losses.h"
 #include "train/objective.h"
@@ -23,13 +22,13 @@ class AlignObjective : public Objective {
       : teacher_(teacher, gemm), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta) {
     CHECK(o_.is_student(), "{} is not a student", student.path);
     const int L = c_.n_layer;
-    v6_.resize(size_t(L));
-    v7_.resize(size_t(L));
+    const MixerArch& arch = mixer_arch(o_.arch);
+    value_residual_ = arch.value_residual;
+    mix_.resize(size_t(L));
     for (int l = 0; l < L; l++) {
       if (o_.softmax_layer(l, L)) continue;  // hybrid layers keep the teacher's attention: nothing to align
       n_aligned_++;
-      if (o_.arch == StudentArch::RWKV6) v6_[size_t(l)] = std::make_unique<Rwkv6TimeMix>(student, l);
-      else v7_[size_t(l)] = std::make_unique<Rwkv7TimeMix>(student, l);
+      mix_[size_t(l)] = arch.make(student, l);
     }
     CHECK(n_aligned_ > 0, "{}: every layer is softmax attention; nothing to align", student.path);
   }
@@ -55,7 +54,7 @@ class AlignObjective : public Objective {
     for (auto& kc : caches_) kc.n_past = 0;
     ys_.resize(size_t(M * C));
     d_y_.resize(size_t(L));
-    if (o_.arch == StudentArch::RWKV7) v_first_.assign(size_t(M * d.A), 0.0f);
+    if (value_residual_) v_first_.assign(size_t(M * d.A), 0.0f);
 
     ObjectiveLoss& out = out_;
     out.sum = 0;
@@ -72,14 +71,12 @@ class AlignObjective : public Objective {
     // Backward, top layer first; d_xn is not needed (the teacher is frozen)
     // but the mixers compute it on the way to their parameter gradients.
     d_xn_.resize(size_t(M * C));
-    if (o_.arch == StudentArch::RWKV7) d_v_first_.assign(size_t(M * d.A), 0.0f);
-    for (int l = L - 1; l >= 0; l--) {
-      if (v6_[size_t(l)])
-        v6_[size_t(l)]->backward(d_xn_.data(), d_y_[size_t(l)].data(), d, pos_.data(), rope_, g);
-      else if (v7_[size_t(l)])
-        v7_[size_t(l)]->backward(d_xn_.data(), d_v_first_.data(), d_y_[size_t(l)].data(), d, pos_.data(),
-                                 v_first_.data(), rope_, g);
-    }
+    if (value_residual_) d_v_first_.assign(size_t(M * d.A), 0.0f);
+    for (int l = L - 1; l >= 0; l--)
+      if (mix_[size_t(l)])
+        mix_[size_t(l)]->backward(d_xn_.data(), d_v_first_.empty() ? nullptr : d_v_first_.data(),
+                                  d_y_[size_t(l)].data(), d, pos_.data(), v_first_.empty() ? nullptr : v_first_.data(),
+                                  rope_, g);
     return out;
   }
 
@@ -87,15 +84,14 @@ class AlignObjective : public Objective {
   // Called by the teacher's forward at each layer with that layer's normed
   // input and its attention output: the student's mix forward and the loss.
   void align_layer(int l, const float* xn, const float* y_teacher) {
-    if (!v6_[size_t(l)] && !v7_[size_t(l)]) return;
+    if (!mix_[size_t(l)]) return;
     const MixDims d(c_, B_, T_);
     TimeMixIO io;
     io.xn = xn;
     io.y = ys_.data();
     io.pos = pos_.data();
     io.v_first = v_first_.empty() ? nullptr : v_first_.data();
-    if (v6_[size_t(l)]) v6_[size_t(l)]->forward(d, io, rope_);
-    else v7_[size_t(l)]->forward(d, io, rope_);
+    mix_[size_t(l)]->forward(d, io, rope_);
     d_y_[size_t(l)].resize(size_t(d.M * d.C));
     const double s = align_l2_forward_backward(d_y_[size_t(l)].data(), ys_.data(), y_teacher, d.M, d.C, grad_scale_);
     out_.layer_sum[size_t(l)] = s;
@@ -107,8 +103,8 @@ class AlignObjective : public Objective {
   StudentOptions o_;
   RopeTable rope_;
   int n_aligned_ = 0;
-  std::vector<std::unique_ptr<Rwkv6TimeMix>> v6_;
-  std::vector<std::unique_ptr<Rwkv7TimeMix>> v7_;
+  std::vector<std::unique_ptr<TokenMixer>> mix_;  // null for hybrid softmax layers
+  bool value_residual_ = false;
   std::vector<KVCache> caches_;
   std::vector<int32_t> tokens_, pos_;
   std::vector<float> ys_, v_first_, d_v_first_, d_xn_;

@@ -23,8 +23,8 @@
 
 #include "core/file_io.h"
 #include "models/model.h"
-#include "models/rad_rwkv6.h"
-#include "models/rad_rwkv7.h"
+#include "models/mixers/rad_rwkv6/time_mix.h"
+#include "models/mixers/rad_rwkv7/time_mix.h"
 #include "models/student_weights.h"
 #include "test_util.h"
 

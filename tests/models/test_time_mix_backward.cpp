@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "models/model.h"
-#include "models/rad_rwkv6.h"
-#include "models/rad_rwkv7.h"
+#include "models/mixers/rad_rwkv6/time_mix.h"
+#include "models/mixers/rad_rwkv7/time_mix.h"
 #include "models/student_weights.h"
 #include "../ops/fd_check.h"  // all_finite, minus
 #include "test_util.h"

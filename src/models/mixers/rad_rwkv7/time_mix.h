@@ -10,19 +10,20 @@
 
 #include <vector>
 
+#include "models/mixers/token_mixer.h"
 #include "models/time_mix.h"
 
 namespace radlads {
 
-class Rwkv7TimeMix {
+class Rwkv7TimeMix final : public TokenMixer {
  public:
   Rwkv7TimeMix(const Model& m, int layer);
-  void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope);
+  void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope) override;
   // d_y (M,C) -> d_xn (M,C) written; d_v_first (M,A): layers > 0 add their
   // gradient w.r.t. v_first, layer 0 adds it to its own v. Parameter gradients
   // accumulated into g by name.
   void backward(float* d_xn, float* d_v_first, const float* d_y, const MixDims& d, const int32_t* pos,
-                const float* v_first, const RopeTable& rope, Arena* g);
+                const float* v_first, const RopeTable& rope, Arena* g) override;
 
  private:
   std::string p_;

@@ -1,5 +1,5 @@
 // RAD-RWKV7 time mix forward (backward in rad_rwkv7_backward.cpp).
-#include "models/rad_rwkv7.h"
+#include "models/mixers/rad_rwkv7/time_mix.h"
 
 #include <cmath>
 #include <cstring>

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "models/rad_rwkv7.h"
+#include "models/mixers/rad_rwkv7/time_mix.h"
 #include "ops/activations.h"
 #include "ops/gqa.h"
 #include "ops/group_norm.h"

@@ -11,19 +11,25 @@
 
 #include <vector>
 
+#include "models/mixers/token_mixer.h"
 #include "models/time_mix.h"
 
 namespace radlads {
 
-class Rwkv6TimeMix {
+class Rwkv6TimeMix final : public TokenMixer {
  public:
   Rwkv6TimeMix(const Model& m, int layer);
-  void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope);
+  void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope) override;
   // d_y (M,C) -> d_xn (M,C) written; parameter gradients accumulated into g
   // (by name; missing names are frozen). Needs the preceding forward's buffers
   // (zero initial shift and state, as in training windows).
   void backward(float* d_xn, const float* d_y, const MixDims& d, const int32_t* pos, const RopeTable& rope,
                 Arena* g);
+  // The TokenMixer form: no value residual, so d_v_first and v_first are unused.
+  void backward(float* d_xn, float*, const float* d_y, const MixDims& d, const int32_t* pos, const float*,
+                const RopeTable& rope, Arena* g) override {
+    backward(d_xn, d_y, d, pos, rope, g);
+  }
 
  private:
   std::string p_;  // "model.layers.<l>.self_attn."

@@ -1,5 +1,5 @@
 // RAD-RWKV6 time mix forward (backward in rad_rwkv6_backward.cpp).
-#include "models/rad_rwkv6.h"
+#include "models/mixers/rad_rwkv6/time_mix.h"
 
 #include <algorithm>
 #include <cmath>

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "models/rad_rwkv6.h"
+#include "models/mixers/rad_rwkv6/time_mix.h"
 #include "ops/activations.h"
 #include "ops/blas.h"
 #include "ops/gqa.h"

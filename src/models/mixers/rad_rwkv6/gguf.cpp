@@ -8,9 +8,12 @@
 // that it has no −5 clamp on log w (see rwkv6_decay_clamp_bound), no RoPE and
 // no way to skip k⊙(1−w). Token shift off (use_tokenshift=0) is x_s = x, which
 // zero lerp_x, lerp_fused and w1 express exactly.
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "core/error.h"
+#include "models/student_gguf.h"
 #include "models/student_gguf_arch.h"
 
 namespace radlads::student_gguf {
@@ -141,3 +144,29 @@ void rwkv6_read(const GgufFile& f, Model& m) {
 }
 
 }  // namespace radlads::student_gguf
+
+namespace radlads {
+
+using student_gguf::attn;
+
+DecayClampBound rwkv6_decay_clamp_bound(const Model& m) {
+  DecayClampBound b;
+  if (m.student.arch != StudentArch::RWKV6) return b;
+  const double ln5 = std::log(5.0);
+  for (int l = 0; l < m.cfg.n_layer; l++) {
+    if (m.student.softmax_layer(l, m.cfg.n_layer)) continue;
+    const Tensor& td = m.w(attn(l, "time_decay"));
+    const Tensor& w2 = m.w(attn(l, "time_decay_w2"));  // [Rd, A]
+    const int64_t A = td.numel(), R = w2.dim(0);
+    for (int64_t c = 0; c < A; c++) {
+      double bound = td.data[size_t(c)];
+      for (int64_t j = 0; j < R; j++) bound += std::fabs(w2.data[size_t(j * A + c)]);
+      b.channels++;
+      b.may_bind += bound > ln5;
+      b.max_bound = std::max(b.max_bound, bound);
+    }
+  }
+  return b;
+}
+
+}  // namespace radlads

@@ -1,0 +1,111 @@
+// RAD-RWKV6 as a registered architecture: its options, tensors, step-0 init,
+// mixer, decode state and llama.cpp GGUF form (DESIGN.md, Students).
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "models/mixers/mixer_arch.h"
+#include "models/mixers/rad_rwkv6/time_mix.h"
+#include "models/student_gguf.h"
+#include "models/student_gguf_arch.h"
+#include "models/student_weights.h"
+
+namespace radlads {
+
+namespace {
+
+void defaults(StudentOptions& o, const TeacherConfig& c) {
+  // DESIGN.md: R_ts = 32, R_d = 64 below C = 4096 (64/128 above).
+  o.lora_tokenshift = c.n_embd < 4096 ? 32 : 64;
+  o.lora_decay = c.n_embd < 4096 ? 64 : 128;
+  o.use_tokenshift = true;
+  o.use_rope = false;
+}
+
+void config_write(nlohmann::json& j, const StudentOptions& o) {
+  j["use_tokenshift"] = o.use_tokenshift;
+  j["lora_rank_tokenshift"] = o.lora_tokenshift;
+  j["lora_rank_decay"] = o.lora_decay;
+}
+
+void config_read(const nlohmann::json& j, StudentOptions& o, const std::string& path) {
+  o.use_tokenshift = config_flag(j, "use_tokenshift", true, path);
+}
+
+void layer_tensors(const TeacherConfig& c, const StudentOptions& o, int layer,
+                   std::vector<std::pair<std::string, Shape>>& out) {
+  const int64_t C = c.n_embd, A = int64_t(c.n_head) * c.head_dim;  // A: attention width H*N
+  for (const char* n : {"time_maa_x", "time_maa_r", "time_maa_k", "time_maa_v", "time_maa_w", "time_maa_g"})
+    out.push_back({n, {1, 1, C}});
+  out.push_back({"time_maa_w1", {C, 5 * int64_t(o.lora_tokenshift)}});
+  out.push_back({"time_maa_w2", {5, o.lora_tokenshift, C}});
+  out.push_back({"time_decay", {1, 1, A}});
+  out.push_back({"time_decay_w1", {C, o.lora_decay}});
+  out.push_back({"time_decay_w2", {o.lora_decay, A}});
+  out.push_back({"gate.weight", {A, C}});
+}
+
+void init_tensor(const std::string& leaf, Tensor& t, int layer, int n_layer, std::mt19937_64& rng) {
+  const double ratio = n_layer > 1 ? double(layer) / (n_layer - 1) : 0.0;  // 0 .. 1 over depth
+  const int64_t A = t.numel();
+  if (leaf == "time_maa_x") {
+    std::fill(t.data.begin(), t.data.end(), 1.0f);
+  } else if (leaf == "time_maa_w2" || leaf == "time_decay_w2") {
+    std::uniform_real_distribution<float> u(-0.01f, 0.01f);
+    for (auto& x : t.data) x = u(rng);
+  } else if (leaf == "time_decay") {
+    for (int64_t i = 0; i < A; i++)
+      t.data[size_t(i)] = float(-6.0 + 5.0 * std::pow(double(i) / double(A - 1), 0.7 + 1.3 * ratio));
+  }
+  // Everything else (the other maa, time_maa_w1, time_decay_w1, gate) starts at 0.
+}
+
+void read_ranks(const Model& m, StudentOptions& o) {
+  const int l = first_recurrent_layer(m.cfg, o);
+  if (l < 0) return;
+  const std::string p = fmt::format("model.layers.{}.self_attn.", l);
+  if (m.w(p + "time_maa_w1").dim(1) % 5 != 0) fail("{}: {}time_maa_w1 width is not a multiple of 5", m.path, p);
+  o.lora_tokenshift = int(m.w(p + "time_maa_w1").dim(1)) / 5;
+  o.lora_decay = int(m.w(p + "time_decay_w1").dim(1));
+}
+
+std::unique_ptr<TokenMixer> make(const Model& m, int layer) { return std::make_unique<Rwkv6TimeMix>(m, layer); }
+int64_t state_floats(const TeacherConfig& c) { return int64_t(c.n_head) * c.head_dim * c.head_dim; }
+int64_t shift_floats(const TeacherConfig& c) { return c.n_embd; }
+
+std::string export_note(const Model& m) {
+  // llama.cpp has no −5 floor on log w; say whether that can matter here.
+  const DecayClampBound b = rwkv6_decay_clamp_bound(m);
+  return fmt::format(
+      "log-w clamp (ours: max(-exp(d), -5); llama.cpp: none): can bind in {} of {} channels "
+      "(largest bound on d {:.3f}, binds above ln 5 = {:.3f}){}",
+      b.may_bind, b.channels, b.max_bound, std::log(5.0), b.may_bind ? "" : ": export is exact");
+}
+
+}  // namespace
+
+const MixerArch& rad_rwkv6_arch() {
+  static const MixerArch a{StudentArch::RWKV6,
+                           "rad-rwkv6",
+                           "rwkv6qwen2",
+                           "RWKV6Qwen2ForCausalLM",
+                           "rwkv6qwen2",
+                           /*value_residual=*/false,
+                           defaults,
+                           config_write,
+                           config_read,
+                           layer_tensors,
+                           init_tensor,
+                           read_ranks,
+                           make,
+                           state_floats,
+                           shift_floats,
+                           student_gguf::rwkv6_blocker,
+                           student_gguf::rwkv6_write,
+                           student_gguf::rwkv6_read,
+                           export_note};
+  return a;
+}
+
+}  // namespace radlads
