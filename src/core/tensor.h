@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/float_buffer.h"
+
 namespace radlads {
 
 using Shape = std::vector<int64_t>;
@@ -37,7 +39,7 @@ struct TensorView {
 
 struct Tensor {
   Shape shape;
-  std::vector<float> data;
+  FloatBuffer data;  // its own values, or a slice of its model's parameter arena
 
   Tensor() = default;
   explicit Tensor(Shape s) : shape(std::move(s)), data(size_t(radlads::numel(shape)), 0.0f) {}
@@ -45,8 +47,8 @@ struct Tensor {
   int64_t dim(int i) const { return shape[size_t(i < 0 ? int(shape.size()) + i : i)]; }
   float* ptr() { return data.data(); }
   const float* ptr() const { return data.data(); }
-  std::span<float> span() { return data; }
-  std::span<const float> span() const { return data; }
+  std::span<float> span() { return {data.data(), data.size()}; }
+  std::span<const float> span() const { return {data.data(), data.size()}; }
   TensorView view() const { return TensorView{const_cast<float*>(data.data()), shape, DType::F32, Device::Cpu}; }
 };
 

@@ -45,7 +45,7 @@ static void permute_rows(Tensor& t, int n_heads, bool to_hf) {
         int64_t src = to_hf ? g : f, dst = to_hf ? f : g;
         std::copy_n(t.ptr() + src * cols, cols, out.data() + dst * cols);
       }
-  t.data.swap(out);
+  t.data = std::move(out);  // into a parameter slice, or the tensor's own storage
 }
 
 void unpermute_qk_gguf_to_hf(Tensor& t, int n_heads) { permute_rows(t, n_heads, true); }
@@ -164,7 +164,16 @@ TeacherConfig load_model_config(const std::string& path) {
   return teacher_config_from_gguf(GgufFile(path));
 }
 
-Model open_model(const std::string& path) {
+void pack_parameters(Model& m) {
+  std::vector<TensorSpec> table;
+  for (auto& [name, t] : m.weights) table.push_back({name, t.shape, DType::F32});
+  auto arena = std::make_shared<Arena>(std::move(table));
+  size_t i = 0;
+  for (auto& [name, t] : m.weights) t.data.move_into(arena->f32(i++));  // frees each own copy as it goes
+  m.params = std::move(arena);
+}
+
+static Model open_unpacked(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return load_hf(path);
   if (!fs::exists(path, ec)) fail("{}: no such file or directory", path);
@@ -172,6 +181,12 @@ Model open_model(const std::string& path) {
   // exporter's own tables, which undo its layout changes exactly.
   if (is_student_gguf(path)) return import_student_gguf(path);
   return load_gguf(path);
+}
+
+Model open_model(const std::string& path) {
+  Model m = open_unpacked(path);
+  pack_parameters(m);
+  return m;
 }
 
 }  // namespace radlads

@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <memory>
 #include <string>
 
+#include "core/arena.h"
 #include "core/tensor.h"
 #include "io/gguf.h"
 #include "models/student_options.h"
@@ -19,6 +21,10 @@ struct Model {
   TeacherConfig cfg;             // sizes (a student keeps its teacher's)
   StudentOptions student;        // arch None for a teacher
   std::map<std::string, Tensor> weights;  // HF names and layout
+  // The parameters' one allocation (pack_parameters): every tensor of weights
+  // is a slice of it, laid out from the (name, shape) table in name order.
+  // Null until packed; a copied Model owns copies of its weights instead.
+  std::shared_ptr<Arena> params;
   TokenizerSpec tokenizer;
   std::string path;
   std::string format;          // "gguf" or "hf"
@@ -37,6 +43,11 @@ struct Model {
 // config.json makes it a student). Checks every tensor the architecture needs
 // is present with the right shape.
 Model open_model(const std::string& path);
+
+// Moves every weight of m into one arena (m.params), in name order: one
+// allocation for the parameters, whose tensors keep their names and shapes.
+// open_model and init_student return packed models.
+void pack_parameters(Model& m);
 
 // Only the sizes of the model at path (GGUF metadata or config.json), without
 // reading any weights.

@@ -100,6 +100,7 @@ Model init_student(const Model& teacher, const StudentOptions& opts, uint64_t se
     m.weights[n] = std::move(t);
   }
   validate_student_weights(m);
+  pack_parameters(m);
   return m;
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "models/model.h"
@@ -259,8 +260,8 @@ class Harness {
 // which cancels the O(s²) term: plain central differences at s = 1e-2 were
 // off by 2 % on RWKV7's decay LoRA (w1, balance_state=1), and a smaller plain
 // step runs into fp32 rounding of L instead.
-double fd_along(Harness& h, std::vector<float>& theta, const std::vector<float>& u, double s) {
-  const std::vector<float> t0 = theta;
+double fd_along(Harness& h, std::span<float> theta, const std::vector<float>& u, double s) {
+  const std::vector<float> t0(theta.begin(), theta.end());
   auto central = [&](double st) {
     for (size_t i = 0; i < theta.size(); i++) theta[i] = float(double(t0[i]) + st * u[i]);
     const auto op = h.outputs();
@@ -280,7 +281,7 @@ struct DirResult {
   double err = 0, err_scaled = 0, fd_norm = 0;
 };
 
-DirResult check_along(Harness& h, std::vector<float>& theta, const std::vector<double>& grad,
+DirResult check_along(Harness& h, std::span<float> theta, const std::vector<double>& grad,
                       const std::vector<std::vector<float>>& us) {
   double rms = 0;
   for (float x : theta) rms += double(x) * x;
@@ -303,7 +304,7 @@ DirResult check_along(Harness& h, std::vector<float>& theta, const std::vector<d
 }
 
 // kDirs random directions with N(0,1) entries.
-DirResult dir_check(Harness& h, std::vector<float>& theta, const std::vector<double>& grad, uint64_t seed) {
+DirResult dir_check(Harness& h, std::span<float> theta, const std::vector<double>& grad, uint64_t seed) {
   std::vector<std::vector<float>> us;
   for (int k = 0; k < kDirs; k++) us.push_back(randn(theta.size(), seed * 31 + uint64_t(k)));
   return check_along(h, theta, grad, us);
@@ -365,7 +366,7 @@ TEST_P(TimeMixBackward, MatchesFiniteDifferences) {
     const std::string leaf = name.substr(p.size());
     std::vector<double> inc(size_t(g.numel(k)));
     for (size_t i = 0; i < inc.size(); i++) inc[i] = double(gt[i]) - double(g0[name][i]);
-    const DirResult r = dir_check(h, h.m.weights[name].data, inc, std::hash<std::string>{}(name) % 1000);
+    const DirResult r = dir_check(h, h.m.weights[name].span(), inc, std::hash<std::string>{}(name) % 1000);
     if ((c.arch == StudentArch::RWKV6 && !c.tokenshift && leaf.starts_with("time_maa")) ||
         (c.arch == StudentArch::RWKV7 && c.balance && (leaf == "k_k" || leaf == "k_a"))) {
       // Unused in this variant (use_tokenshift=0: x_* = x; balance_state=1:
