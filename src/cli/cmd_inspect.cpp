@@ -12,7 +12,7 @@ static CommandRegistration reg("inspect", "Show a model's architecture, sizes an
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   app.add_option("model", *path, "GGUF file or HF folder")->required();
-  app.add_flag("--json", *json, "Print one JSON document on stdout (the table goes to stderr)");
+  app.add_flag("--json", *json, kJsonHelp);
   return [=](const ExecContext& ctx) {
     Model m = open_model(*path);
     const TeacherConfig& c = m.cfg;

@@ -48,7 +48,7 @@ nlohmann::json system_json(const ExecContext& ctx, bool bench) {
 static CommandRegistration reg("system", "Show the CPU, the kernels and libraries radlads runs on", [](CLI::App& app) {
   auto o = std::make_shared<SystemOptions>();
   app.add_flag("--bench", o->bench, "Also measure the sgemm ceiling (a few seconds)");
-  app.add_flag("--json", o->json, "Print one JSON document");
+  app.add_flag("--json", o->json, kJsonHelp);
   return [o](const ExecContext& ctx) {
     const nlohmann::json j = system_json(ctx, o->bench);
     if (o->json) {

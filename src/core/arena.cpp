@@ -16,7 +16,8 @@ size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 void Arena::Free::operator()(void* p) const { std::free(p); }
 
-Arena::Arena(std::vector<TensorSpec> table, Device device) : table_(std::move(table)), device_(device) {
+Arena::Arena(std::vector<TensorSpec> table, Device device, bool zero_fill)
+    : table_(std::move(table)), device_(device) {
   size_t off = 0;
   for (size_t i = 0; i < table_.size(); i++) {
     const TensorSpec& s = table_[i];
@@ -29,7 +30,15 @@ Arena::Arena(std::vector<TensorSpec> table, Device device) : table_(std::move(ta
     void* p = std::aligned_alloc(kAlign, bytes_);
     if (!p) throw std::bad_alloc();
     mem_.reset(p);
-    zero();
+    if (zero_fill) {
+      zero();
+    } else {  // the padding only: the flat loops' promise
+      for (size_t i = 0; i < table_.size(); i++) {
+        const size_t used = size_t(radlads::numel(table_[i].shape)) * dtype_size(table_[i].dtype);
+        const size_t end = i + 1 < table_.size() ? offset_[i + 1] : bytes_;
+        std::memset(static_cast<char*>(p) + offset_[i] + used, 0, end - offset_[i] - used);
+      }
+    }
   }
 }
 

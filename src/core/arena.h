@@ -27,8 +27,11 @@ struct TensorSpec {
 class Arena {
  public:
   Arena() = default;
-  // Lays out table (names unique) and allocates it, zero-filled.
-  explicit Arena(std::vector<TensorSpec> table, Device device = Device::Cpu);
+  // Lays out table (names unique) and allocates it, zero-filled; with
+  // zero_fill false only the padding is zeroed, so that no page is touched
+  // before the caller writes it (filling tensor by tensor while freeing their
+  // old storage keeps the peak memory near one copy).
+  explicit Arena(std::vector<TensorSpec> table, Device device = Device::Cpu, bool zero_fill = true);
   Arena(const Arena& o);  // a deep copy (same layout, same bytes)
   Arena& operator=(const Arena& o);
   Arena(Arena&&) noexcept = default;

@@ -1,6 +1,8 @@
 // Loading teachers from GGUF files and HF folders into one representation.
 #include "models/model.h"
 
+#include <malloc.h>
+
 #include <filesystem>
 
 #include "core/error.h"
@@ -167,9 +169,21 @@ TeacherConfig load_model_config(const std::string& path) {
 void pack_parameters(Model& m) {
   std::vector<TensorSpec> table;
   for (auto& [name, t] : m.weights) table.push_back({name, t.shape, DType::F32});
-  auto arena = std::make_shared<Arena>(std::move(table));
-  size_t i = 0;
-  for (auto& [name, t] : m.weights) t.data.move_into(arena->f32(i++));  // frees each own copy as it goes
+  // Pages of the arena are touched only as each tensor moves in, and each
+  // tensor's old storage is handed back to the system right away, so the
+  // peak stays near one copy of the model (glibc keeps freed heap blocks
+  // unless trimmed).
+  auto arena = std::make_shared<Arena>(std::move(table), Device::Cpu, /*zero_fill=*/false);
+  size_t i = 0, freed = 0;
+  for (auto& [name, t] : m.weights) {
+    freed += t.data.size() * sizeof(float);
+    t.data.move_into(arena->f32(i++));
+    if (freed >= (size_t(64) << 20)) {
+      malloc_trim(0);
+      freed = 0;
+    }
+  }
+  malloc_trim(0);
   m.params = std::move(arena);
 }
 

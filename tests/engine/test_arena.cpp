@@ -42,6 +42,18 @@ TEST(Arena, CopiesDeeplyAndComparesLayouts) {
   for (int64_t i = 0; i < a.flat_numel(); i++) ASSERT_EQ(a.flat()[i], 0.0f);
 }
 
+// Without the zero fill (a model's parameters, written right after) the
+// padding is still zero, so flat loops over the arena stay exact.
+TEST(Arena, PaddingIsZeroWithoutTheFill) {
+  Arena a({{"x", {3}}, {"y", {5}}, {"z", {1}}}, Device::Cpu, /*zero_fill=*/false);
+  const char* base = static_cast<const char*>(a.data());
+  for (size_t i = 0; i < a.size(); i++) {
+    const size_t begin = size_t(static_cast<const char*>(a.view(i).data) - base) + size_t(a.numel(i)) * 4;
+    const size_t end = i + 1 < a.size() ? size_t(static_cast<const char*>(a.view(i + 1).data) - base) : a.bytes();
+    for (size_t b = begin; b < end; b++) ASSERT_EQ(base[b], 0) << "padding after " << a.name(i) << " at " << b;
+  }
+}
+
 TEST(Arena, EmptyArenaHasNothing) {
   Arena e;
   EXPECT_EQ(e.size(), 0u);
