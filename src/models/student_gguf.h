@@ -1,7 +1,7 @@
 // Students as GGUF that llama.cpp runs, and back. RAD-RWKV6 becomes llama.cpp's
 // `rwkv6qwen2` (the layout convert_hf_to_gguf.py writes for RWKV6Qwen2);
 // RAD-RWKV7 becomes `arwkv7` only where that graph computes our function
-// (no RoPE, balance_state=0, no q/k/v biases; see gguf_student_rwkv7.cpp).
+// (no RoPE, balance_state=0, no q/k/v biases; see models/mixers/rad_rwkv7/gguf.cpp).
 // Everything else is refused with one sentence naming what prevents it: an
 // export that silently computes another function would be worse than none.
 #pragma once

@@ -1,5 +1,5 @@
 // Internal to the student GGUF writer/reader: the per-architecture halves
-// (gguf_student_rwkv6.cpp, gguf_student_rwkv7.cpp) and what they share.
+// (models/mixers/rad_rwkv6/gguf.cpp, models/mixers/rad_rwkv7/gguf.cpp) and what they share.
 #pragma once
 
 #include <string>

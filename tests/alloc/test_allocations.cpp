@@ -172,21 +172,55 @@ std::vector<std::pair<std::string, Counts>> measure_decode() {
   return out;
 }
 
+// A one-document token file of n_vocab-bounded ids under d.
+TokenDataset tiny_dataset(const test::TempDir& d, int n_vocab) {
+  BinidxWriter w(d.file("train"), TokenDtype::u16);
+  std::vector<int32_t> doc(3000);
+  for (size_t i = 0; i < doc.size(); i++) doc[i] = int32_t((i * 7919 + 5) % size_t(n_vocab));
+  w.add_document(doc);
+  w.finish();
+  return TokenDataset::open(d.file("train"));
+}
+
+// A short phase: `steps` steps of 4 windows of 16 tokens, 2 per micro-batch.
+PhaseConfig short_phase(const char* name, int steps) {
+  PhaseConfig pc;
+  pc.name = name;
+  pc.seq_len = 16;
+  pc.batch = 4;
+  pc.micro_batch = 2;
+  pc.tokens = int64_t(steps) * pc.tokens_per_step();
+  pc.lr.total_steps = steps;
+  pc.lr.warmup_steps = 1;
+  return pc;
+}
+
+// Runs the phase and returns each step's allocation counts (and losses).
+std::vector<Counts> count_steps(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, ParamSet& p,
+                                AdamW& opt, const TokenDataset& data, std::vector<double>* losses = nullptr) {
+  WindowSampler sampler(data, pc.seq_len + 1, 11);
+  std::vector<Counts> per_step;
+  per_step.reserve(size_t(pc.steps()));
+  if (losses) losses->reserve(size_t(pc.steps()));
+  start_counting();
+  train_phase(ctx, pc, obj, p, opt, sampler, 0, [&](const StepReport& r) {
+    per_step.push_back(stop_counting());
+    if (losses) losses->push_back(r.loss);
+    g_trace_window = true;  // traces from the second step on
+    start_counting();
+  });
+  stop_counting();
+  g_trace_window = false;
+  return per_step;
+}
+
 // Allocations per optimiser step (steps 2..5) of steps 1 and 2, per student.
 std::vector<std::pair<std::string, Counts>> measure_training_steps() {
   std::vector<std::pair<std::string, Counts>> out;
   const ExecContext ctx = ExecContext::local(2);
   test::TempDir d;
   Model t = open_model(test::golden_model("qwen2"));
-  {
-    BinidxWriter w(d.file("train"), TokenDtype::u16);
-    std::mt19937 rng(5);
-    std::vector<int32_t> doc(3000);
-    for (auto& x : doc) x = int32_t(rng() % uint32_t(t.cfg.n_vocab));
-    w.add_document(doc);
-    w.finish();
-  }
-  const TokenDataset data = TokenDataset::open(d.file("train"));
+  const TokenDataset data = tiny_dataset(d, t.cfg.n_vocab);
   for (StudentArch a : {StudentArch::RWKV6, StudentArch::RWKV7})
     for (bool align : {true, false}) {
       const std::string name = std::string(a == StudentArch::RWKV6 ? "rad-rwkv6" : "rad-rwkv7") +
@@ -195,27 +229,10 @@ std::vector<std::pair<std::string, Counts>> measure_training_steps() {
       ParamSet p(s, [&](const std::string& n) { return !align || is_time_mix_param(s, n); });
       AdamW opt(p, AdamWConfig{});
       auto obj = align ? make_align_objective(t, s) : make_distill_objective(&t, s, 1.0, 0.0);
-      PhaseConfig pc;
-      pc.name = align ? "align" : "distill";
-      pc.seq_len = 16;
-      pc.batch = 4;
-      pc.micro_batch = 2;
-      pc.kl_weight = align ? 0 : 1;
       const int steps = 5;
-      pc.tokens = int64_t(steps) * pc.tokens_per_step();
-      pc.lr.total_steps = steps;
-      pc.lr.warmup_steps = 1;
-      WindowSampler sampler(data, pc.seq_len + 1, 11);
-      std::vector<Counts> per_step;
-      per_step.reserve(steps);
-      start_counting();
-      train_phase(ctx, pc, *obj, p, opt, sampler, 0, [&](const StepReport&) {
-        per_step.push_back(stop_counting());
-        g_trace_window = true;
-        start_counting();
-      });
-      stop_counting();
-      g_trace_window = false;
+      PhaseConfig pc = short_phase(align ? "align" : "distill", steps);
+      pc.kl_weight = align ? 0 : 1;
+      const std::vector<Counts> per_step = count_steps(ctx, pc, *obj, p, opt, data);
       if (per_step.size() != size_t(steps)) std::abort();
       Counts later;
       for (int i = 1; i < steps; i++) later.ours += per_step[size_t(i)].ours, later.library += per_step[size_t(i)].library;
@@ -266,14 +283,7 @@ class QuadraticObjective final : public Objective {
 TEST(Allocations, NoneOfOursPerOptimiserStepInTheEngine) {
   const ExecContext ctx = ExecContext::local(2);
   test::TempDir d;
-  {
-    BinidxWriter w(d.file("train"), TokenDtype::u16);
-    std::vector<int32_t> doc(3000);
-    for (size_t i = 0; i < doc.size(); i++) doc[i] = int32_t((i * 7919) % 1000);
-    w.add_document(doc);
-    w.finish();
-  }
-  const TokenDataset data = TokenDataset::open(d.file("train"));
+  const TokenDataset data = tiny_dataset(d, 1000);
   Model m;
   m.path = "mem";
   m.weights.emplace("a", Tensor({64, 33}));
@@ -281,28 +291,11 @@ TEST(Allocations, NoneOfOursPerOptimiserStepInTheEngine) {
   ParamSet p(m, [](const std::string&) { return true; });
   AdamW opt(p, AdamWConfig{});
   QuadraticObjective obj(p);
-  PhaseConfig pc;
-  pc.name = "align";
-  pc.seq_len = 16;
-  pc.batch = 4;
-  pc.micro_batch = 2;
-  pc.clip = 1e-3;  // small enough that clipping runs every step
   const int steps = 6;
-  pc.tokens = int64_t(steps) * pc.tokens_per_step();
-  pc.lr.total_steps = steps;
-  pc.lr.warmup_steps = 1;
-  WindowSampler sampler(data, pc.seq_len + 1, 11);
-  std::vector<Counts> per_step;
-  per_step.reserve(steps);
+  PhaseConfig pc = short_phase("align", steps);
+  pc.clip = 1e-3;  // small enough that clipping runs every step
   std::vector<double> losses;
-  losses.reserve(steps);
-  start_counting();
-  train_phase(ctx, pc, obj, p, opt, sampler, 0, [&](const StepReport& r) {
-    per_step.push_back(stop_counting());
-    losses.push_back(r.loss);
-    start_counting();
-  });
-  stop_counting();
+  const std::vector<Counts> per_step = count_steps(ctx, pc, obj, p, opt, data, &losses);
   ASSERT_EQ(per_step.size(), size_t(steps));
   EXPECT_GT(per_step[0].ours, 0) << "the first step sizes the buffers: the counter must see them";
   for (int i = 1; i < steps; i++) EXPECT_EQ(per_step[size_t(i)].ours, 0) << "step " << i + 1;

@@ -60,6 +60,9 @@ struct MixerArch {
   std::string (*gguf_export_note)(const Model& m);
 };
 
+// The usual recurrent state: an N×N matrix per head (H·N·N floats).
+inline int64_t per_head_matrix_state(const TeacherConfig& c) { return int64_t(c.n_head) * c.head_dim * c.head_dim; }
+
 // Every registered architecture, in registry order.
 const std::vector<const MixerArch*>& mixer_archs();
 const MixerArch& mixer_arch(StudentArch id);                         // CHECKs it is registered

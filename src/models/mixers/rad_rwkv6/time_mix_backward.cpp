@@ -1,4 +1,4 @@
-// RAD-RWKV6 time mix backward: the forward's call list (rad_rwkv6.cpp) in
+// RAD-RWKV6 time mix backward: the forward's call list (time_mix.cpp) in
 // reverse, from the buffers the forward kept. Training windows only (zero
 // initial shift and state), so no state gradient is formed.
 #include <cmath>
@@ -15,7 +15,7 @@
 
 namespace radlads {
 
-static constexpr float kLogWMin = -5.0f;  // must equal the forward's clamp (rad_rwkv6.cpp)
+static constexpr float kLogWMin = -5.0f;  // must equal the forward's clamp (time_mix.cpp)
 
 void Rwkv6TimeMix::backward(float* d_xn, const float* d_y, const MixDims& d, const int32_t* pos,
                             const RopeTable& rope, Arena* g) {

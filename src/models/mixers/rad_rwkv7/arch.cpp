@@ -110,7 +110,6 @@ void read_ranks(const Model& m, StudentOptions& o) {
 }
 
 std::unique_ptr<TokenMixer> make(const Model& m, int layer) { return std::make_unique<Rwkv7TimeMix>(m, layer); }
-int64_t state_floats(const TeacherConfig& c) { return int64_t(c.n_head) * c.head_dim * c.head_dim; }
 int64_t shift_floats(const TeacherConfig&) { return 0; }  // no token shift
 std::string export_note(const Model&) { return ""; }
 
@@ -130,7 +129,7 @@ const MixerArch& rad_rwkv7_arch() {
                            init_tensor,
                            read_ranks,
                            make,
-                           state_floats,
+                           per_head_matrix_state,
                            shift_floats,
                            student_gguf::rwkv7_blocker,
                            student_gguf::rwkv7_write,

@@ -1,4 +1,4 @@
-// RAD-RWKV7 time mix backward: the forward's call list (rad_rwkv7.cpp) in
+// RAD-RWKV7 time mix backward: the forward's call list (time_mix.cpp) in
 // reverse, from the buffers the forward kept. Training windows only (zero
 // initial state), so no state gradient is formed. The value residual couples
 // layers: later layers add ∂L/∂v_first into d_v_first, and layer 0 (last in
@@ -18,7 +18,7 @@
 
 namespace radlads {
 
-static const float kDecayScale = float(std::exp(-0.5));  // must equal the forward's (rad_rwkv7.cpp)
+static const float kDecayScale = float(std::exp(-0.5));  // must equal the forward's (time_mix.cpp)
 
 void Rwkv7TimeMix::backward(float* d_xn, float* d_v_first, const float* d_y, const MixDims& d, const int32_t* pos,
                             const float* v_first, const RopeTable& rope, Arena* g) {
