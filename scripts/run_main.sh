@@ -26,7 +26,9 @@ fi
 # learning rates are for 100-700 M tokens; for budgets this small step 1 uses
 # 3e-3 (cosine to 1e-5) and step 2 1e-4 (flat).
 RESUME=()
-[ -f "$OUT/checkpoints/latest" ] && RESUME=(--resume)
+# A run folder with a config.json is a run to continue: from its last
+# checkpoint, or from step 0 when it was killed before the first one.
+[ -f "$OUT/config.json" ] && RESUME=(--resume)
 ./build/radlads convert --teacher "$MODEL" --arch rad-rwkv7 --data "$DATA" --out "$OUT" "${RESUME[@]}" \
   --step1-tokens 65536 --step2-tokens 16384 --step3-tokens 4096 --step3-seq-len 2048 \
   --seq-len 512 --batch 2 --step1-lr 3e-3 --step2-lr 1e-4 \

@@ -95,9 +95,29 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
   std::error_code ec;
   std::optional<TrainState> ck;
   std::string ck_dir;
+  bool restart = false;  // --resume of a run killed before its first checkpoint
+  std::optional<std::string> latest;
+  if (resume) latest = latest_checkpoint(ckdir);
+  if (resume && !latest) {
+    // Killed before its first checkpoint: start the run it saved again from
+    // step 0 (its config.json, written once every input had loaded, wins over
+    // the command line as a checkpoint's would).
+    const std::string cp = join(out, "config.json");
+    if (!fs::exists(cp, ec)) fail("{}: nothing to resume (no config.json, no checkpoint); run without --resume", out);
+    json saved;
+    try {
+      saved = json::parse(read_text_file(cp));
+    } catch (const json::exception& e) {
+      fail("{}: not valid JSON: {}", cp, e.what());
+    }
+    cfg = run_config_from_json(saved);
+    cfg.out = out;
+    resume = false;
+    restart = true;
+    fs::remove_all(ckdir, ec);  // at most a half-written first checkpoint
+    fmt::print(stderr, "radlads convert: {} has no checkpoint yet: starting its run again from step 0\n", out);
+  }
   if (resume) {
-    auto latest = latest_checkpoint(ckdir);
-    if (!latest) fail("{}: nothing to resume (no checkpoint yet); run without --resume", ckdir);
     ck_dir = *latest;
     ck = read_checkpoint_state(ck_dir);
     cfg = run_config_from_json(ck->config);
@@ -107,10 +127,13 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
                  "radlads convert: warning: the run started with {} threads and resumes with {}; the result will "
                  "differ in the last bits from an uninterrupted run (pass --threads {} for the same bits)\n",
                  cfg.threads, ctx.threads, cfg.threads);
-  } else {
+  } else if (!restart) {
     cfg.threads = ctx.threads;
     if (fs::exists(out, ec) && !fs::is_empty(out, ec))
       fail("{}: already exists; pass --resume to continue it, or choose a new folder", out);
+  } else if (cfg.threads > 0 && cfg.threads != ctx.threads) {
+    fmt::print(stderr, "radlads convert: warning: the run was started with {} threads and now runs with {}\n",
+               cfg.threads, ctx.threads);
   }
   const json cfg_json = to_json(cfg);
   fmt::print(stderr, "radlads convert, {} threads, resolved config:\n{}\n", ctx.threads, cfg_json.dump(2));

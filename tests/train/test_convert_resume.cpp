@@ -9,7 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -99,6 +101,45 @@ TEST(ConvertResume, SigkillAtRandomStepsThenResumeIsBitExact) {
   const std::string a = file_bytes(ref + "/student/model.safetensors"), b = file_bytes(run + "/student/model.safetensors");
   EXPECT_EQ(a.size(), b.size());
   EXPECT_TRUE(a == b) << "resumed weights differ from the uninterrupted run's";
+}
+
+// Killed before its first checkpoint, a run folder holds its config.json and
+// part of metrics.jsonl (perhaps a half-written checkpoint folder): --resume
+// starts that run again from step 0 and ends with the uninterrupted run's
+// weights; a folder without even a config.json is an error naming it.
+TEST(ConvertResume, KilledBeforeTheFirstCheckpointStartsAgain) {
+  setenv("OMP_NUM_THREADS", "1", 1);
+  TempDir tmp;
+  const std::string data = tiny_data(tmp), ref = tmp.file("ref"), run = tmp.file("run");
+  auto r = run_cli(convert_args(data, ref));
+  ASSERT_EQ(r.status, 0) << r.out;
+  // The folder as a kill right after the initial held-out score leaves it.
+  std::filesystem::create_directories(run + "/checkpoints/align-000001.tmp.12345/model");
+  std::filesystem::copy_file(ref + "/config.json", run + "/config.json");
+  {
+    std::ifstream in(ref + "/metrics.jsonl");
+    std::string first;
+    std::getline(in, first);
+    std::ofstream(run + "/metrics.jsonl") << first << "\n{\"phase\": \"ali";
+  }
+  r = run_cli("convert --out " + run + " --resume");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("starting its run again from step 0"), std::string::npos) << r.out;
+  EXPECT_TRUE(file_bytes(ref + "/student/model.safetensors") == file_bytes(run + "/student/model.safetensors"))
+      << "the restarted run's weights differ from the uninterrupted run's";
+  // A fresh log: as many records as the uninterrupted run's, no torn line kept.
+  auto lines = [&](const std::string& p) {
+    const std::string t = file_bytes(p);
+    return std::count(t.begin(), t.end(), '\n');
+  };
+  EXPECT_EQ(lines(run + "/metrics.jsonl"), lines(ref + "/metrics.jsonl"));
+  EXPECT_EQ(file_bytes(run + "/metrics.jsonl").find("\"ali\n"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(run + "/checkpoints/align-000001.tmp.12345"));
+  // Nothing to resume at all.
+  std::filesystem::create_directories(tmp.file("empty"));
+  r = run_cli("convert --out " + tmp.file("empty") + " --resume");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find(tmp.file("empty") + ": nothing to resume"), std::string::npos) << r.out;
 }
 
 TEST(ConvertResume, CorruptCheckpointExits2NamingTheFile) {
