@@ -50,6 +50,8 @@ int run_prepare(const PrepareCliOptions& o) {
   const double secs = std::max(r.seconds, 1e-9);
   fmt::print(out, "train:   {} documents, {} tokens\n", r.train.docs, r.train.tokens);
   fmt::print(out, "heldout: {} documents, {} tokens\n", r.heldout.docs, r.heldout.tokens);
+  if (r.documents == "paragraphs")
+    fmt::print(out, "one plain-text input: its paragraphs (text between blank lines) are the documents\n");
   fmt::print(out, "{} files, {:.1f} MB of text, dtype {}, {:.1f} s, {:.0f} tokens/s ({:.2f} MB/s)\n", r.files,
              r.text_bytes / 1e6, dtype_name(r.dtype), r.seconds, tokens / secs, r.text_bytes / 1e6 / secs);
   if (o.json)
@@ -59,6 +61,7 @@ int run_prepare(const PrepareCliOptions& o) {
                 {"heldout_docs", r.heldout.docs},
                 {"heldout_tokens", r.heldout.tokens},
                 {"dtype", dtype_name(r.dtype)},
+                {"documents", r.documents},
                 {"files", r.files},
                 {"text_bytes", r.text_bytes},
                 {"seconds", r.seconds},

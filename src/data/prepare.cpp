@@ -77,9 +77,11 @@ PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std:
   PrepareResult r;
   r.dtype = dtype_for_vocab(tokenizer.n_vocab());
   r.files = int64_t(files.size());
+  const bool paragraphs = files.size() == 1 && !is_jsonl_file(files[0]) && options.heldout_every > 0;
+  if (paragraphs) r.documents = "paragraphs";
   try {
     BinidxWriter train((tmp / "train").string(), r.dtype), heldout((tmp / "heldout").string(), r.dtype);
-    DocumentReader reader(files);
+    DocumentReader reader(files, paragraphs);
     std::vector<SourceDocument> batch;
     std::vector<std::vector<int32_t>> ids;
     int64_t k = 0;  // global document number, the held-out rule's input
@@ -105,8 +107,8 @@ PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std:
     }
     r.text_bytes = reader.bytes_read();
     if (options.heldout_every > 0 && k < 2)
-      fail("{}: {} document(s) found, but a held-out split needs at least 2 (or --heldout-every 0)",
-           inputs.front(), k);
+      fail("{}: {} document(s) found{}, but a held-out split needs at least 2 (or --heldout-every 0)",
+           inputs.front(), k, paragraphs ? " (paragraphs between blank lines)" : "");
     train.finish();
     heldout.finish();
 
@@ -118,6 +120,8 @@ PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std:
         {"dtype", dtype_name(r.dtype)},
         {"special_tokens_parsed", false},
         {"heldout_every", options.heldout_every},
+        {"documents", paragraphs ? "paragraphs of the single plain-text input, cut at blank lines"
+                                 : "one per plain file, one per JSONL line"},
         {"heldout_rule", "document k (0-based, in input order) is held out when k % heldout_every == 0"},
         {"splits", {{"train", split_json(r.train, "train")}, {"heldout", split_json(r.heldout, "heldout")}}},
         {"inputs", inputs},

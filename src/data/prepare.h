@@ -35,11 +35,18 @@ struct PrepareResult {
   TokenDtype dtype = TokenDtype::u16;
   int64_t files = 0, text_bytes = 0;
   double seconds = 0;
+  // How the input became documents, for the report and meta.json: "files"
+  // (each plain file one document, each JSONL line one) or "paragraphs" (a
+  // single plain-text input with a held-out split, cut at blank lines).
+  std::string documents = "files";
 };
 
-// Throws Error when out_dir exists, an input is bad (naming file or
-// file:line), the tokenizer has no EOS, or there are fewer than two
-// documents while heldout_every > 0; nothing is left behind on failure.
+// A single plain-text input (not JSONL) with heldout_every > 0 is cut into
+// documents at blank lines, so that one large text file (the common case)
+// works without flags; the result says so. Throws Error when out_dir exists,
+// an input is bad (naming file or file:line), the tokenizer has no EOS, or
+// there are fewer than two documents while heldout_every > 0; nothing is left
+// behind on failure.
 PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std::string>& inputs,
                               const std::string& out_dir, const PrepareOptions& options);
 

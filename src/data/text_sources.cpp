@@ -24,7 +24,6 @@ bool ends_with(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
-bool is_jsonl(const std::string& path) { return ends_with(path, ".jsonl") || ends_with(path, ".jsonl.gz"); }
 
 void add_directory(const fs::path& dir, std::vector<std::string>& out) {
   std::vector<std::string> found;
@@ -71,6 +70,8 @@ void add_input(const std::string& input, std::vector<std::string>& out, int dept
 
 }  // namespace
 
+bool is_jsonl_file(const std::string& path) { return ends_with(path, ".jsonl") || ends_with(path, ".jsonl.gz"); }
+
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
   if (inputs.empty()) fail("no input files given");
   std::vector<std::string> files;
@@ -102,7 +103,8 @@ std::string read_document_file(const std::string& path) {
   return out;
 }
 
-DocumentReader::DocumentReader(std::vector<std::string> files) : files_(std::move(files)) {}
+DocumentReader::DocumentReader(std::vector<std::string> files, bool split_paragraphs)
+    : files_(std::move(files)), split_paragraphs_(split_paragraphs) {}
 DocumentReader::~DocumentReader() = default;
 
 bool DocumentReader::next(SourceDocument& doc) {
@@ -131,10 +133,44 @@ bool DocumentReader::next(SourceDocument& doc) {
       }
       jsonl_.reset();
     }
+    while (text_pos_ < text_.size()) {  // the next paragraph: text up to a blank line
+      size_t end = text_pos_;
+      while (true) {
+        const size_t nl = text_.find('\n', end);
+        if (nl == std::string::npos) {
+          end = text_.size();
+          break;
+        }
+        // A blank line (only spaces, tabs or \r) after nl ends the paragraph.
+        size_t q = nl + 1;
+        while (q < text_.size() && (text_[q] == ' ' || text_[q] == '\t' || text_[q] == '\r')) q++;
+        if (q >= text_.size() || text_[q] == '\n') {
+          end = nl;
+          break;
+        }
+        end = nl + 1;
+      }
+      std::string para = text_.substr(text_pos_, end - text_pos_);
+      text_pos_ = end;
+      while (text_pos_ < text_.size() && std::strchr(" \t\r\n", text_[text_pos_])) text_pos_++;
+      if (para.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+      doc.origin = fmt::format("{} (paragraph {})", text_path_, ++paragraph_);
+      bytes_read_ += int64_t(para.size());
+      doc.text = std::move(para);
+      return true;
+    }
+    if (!text_.empty()) std::string().swap(text_);
     if (next_file_ >= files_.size()) return false;
     const std::string& path = files_[next_file_++];
-    if (is_jsonl(path)) {
+    if (is_jsonl_file(path)) {
       jsonl_ = std::make_unique<GzipLineReader>(path);
+      continue;
+    }
+    if (split_paragraphs_) {
+      text_ = read_document_file(path);
+      text_path_ = path;
+      text_pos_ = 0;
+      paragraph_ = 0;
       continue;
     }
     doc.text = read_document_file(path);

@@ -107,6 +107,32 @@ TEST(DataPrepare, SameBytesForAnyThreadCountAndBatchSize) {
   EXPECT_EQ(TokenDataset::open(tmp.file("o0/heldout")).n_docs(), 43);  // 0, 7, ..., 294
 }
 
+// One plain-text file with a held-out split (the common case) works without
+// flags: its paragraphs are the documents, and the result says so. With no
+// held-out split, or with several files, a file is one document as before.
+TEST(DataPrepare, OnePlainTextFileIsCutIntoParagraphs) {
+  TempDir tmp;
+  const Tokenizer tok = test::tiny_tokenizer();
+  test::write_file(tmp.file("book.txt"), "\n\nthe cat\n\nis here\none more\n \t\n\nlast is\n");
+  PrepareOptions o;
+  o.heldout_every = 2;
+  const auto r = prepare_dataset(tok, {tmp.file("book.txt")}, tmp.file("out"), o);
+  EXPECT_EQ(r.documents, "paragraphs");
+  const TokenDataset train = TokenDataset::open(tmp.file("out/train")), held = TokenDataset::open(tmp.file("out/heldout"));
+  ASSERT_EQ(held.n_docs(), 2);
+  ASSERT_EQ(train.n_docs(), 1);
+  EXPECT_EQ(held.doc(0), expected(tok, "the cat"));
+  EXPECT_EQ(train.doc(0), expected(tok, "is here\none more"));
+  EXPECT_EQ(held.doc(1), expected(tok, "last is"));
+  const auto meta = nlohmann::json::parse(read_text_file(tmp.file("out/meta.json")));
+  EXPECT_NE(meta.at("documents").get<std::string>().find("paragraphs"), std::string::npos);
+  // No held-out split: the file stays one document.
+  o.heldout_every = 0;
+  const auto whole = prepare_dataset(tok, {tmp.file("book.txt")}, tmp.file("out2"), o);
+  EXPECT_EQ(whole.documents, "files");
+  EXPECT_EQ(whole.train.docs, 1);
+}
+
 TEST(DataPrepare, FailuresLeaveNothingBehind) {
   TempDir tmp;
   const Tokenizer tok = test::tiny_tokenizer();
