@@ -54,6 +54,13 @@ void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, 
     r.loss = total.sum / double(std::max<int64_t>(1, total.rows));
     if (!std::isfinite(r.loss)) fail("phase {} step {}: the loss is {} (diverged); lower --lr", pc.name, step + 1, r.loss);
     r.grad_norm = params.grad_norm();
+    // A NaN or Inf gradient with a finite loss (an overflow in a backward)
+    // would poison every weight it touches: stop before the update, so the
+    // weights and the last checkpoint stay as the previous step left them.
+    if (!std::isfinite(r.grad_norm))
+      fail("phase {} step {}: the gradient norm is {} (an overflow in the backward); the weights are those of step "
+           "{}; lower --lr or resume from the last checkpoint",
+           pc.name, step + 1, r.grad_norm, step);
     // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when above.
     if (pc.clip > 0 && r.grad_norm > pc.clip) params.scale_grads(float(pc.clip / (r.grad_norm + 1e-6)));
     r.lr = sched.at(step);

@@ -13,6 +13,8 @@
 #include "train/lr_schedule.h"
 #include "train/objective.h"
 #include "train/param_set.h"
+#include "train/trainer.h"
+#include "data/windows.h"
 #include "train_fixture.h"
 
 namespace radlads {
@@ -174,6 +176,61 @@ TEST(TeacherGemm, Bf16TeacherKeepsLossesAndGradientsWithinTolerance) {
     EXPECT_LT(e, 5e-2) << (align ? "align" : "distill");
     EXPECT_GT(e, 0.0) << "the bf16 teacher must actually run";
   }
+}
+
+
+// A NaN gradient with a finite loss stops the phase before the update, naming
+// the step, with the weights of the step before.
+namespace {
+class PoisonAtStep final : public Objective {
+ public:
+  PoisonAtStep(const ParamSet& p, int bad_call) : p_(p), bad_call_(bad_call) {}
+  int64_t rows_per_window(int T) const override { return T; }
+  const ObjectiveLoss& accumulate(const int32_t*, int B, int T, float grad_scale, Arena* g) override {
+    out_.sum = double(B) * T;
+    out_.rows = int64_t(B) * T;
+    for (size_t i = 0; i < p_.names.size(); i++)
+      for (int64_t j = 0; j < g->numel(i); j++) g->f32(i)[j] += grad_scale * 0.01f;
+    if (++calls_ == bad_call_) g->f32(0)[0] = std::nanf("");
+    return out_;
+  }
+
+ private:
+  const ParamSet& p_;
+  int bad_call_, calls_ = 0;
+  ObjectiveLoss out_;
+};
+}  // namespace
+
+TEST(TrainPhase, NonFiniteGradientStopsBeforeTheUpdate) {
+  test::TempDir tmp;
+  test::write_random_binidx(tmp.file("train"), 4, 97, 50, 3);
+  const TokenDataset data = TokenDataset::open(tmp.file("train"));
+  Model m;
+  m.path = "mem";
+  m.weights.emplace("a", Tensor({4, 3}));
+  ParamSet p(m, [](const std::string&) { return true; });
+  AdamW opt(p, AdamWConfig{});
+  PhaseConfig pc;
+  pc.name = "distill";
+  pc.seq_len = 8;
+  pc.batch = 2;
+  pc.micro_batch = 2;
+  pc.tokens = 5 * pc.tokens_per_step();
+  pc.lr.total_steps = 5;
+  pc.lr.warmup_steps = 0;
+  PoisonAtStep obj(p, 3);  // one micro-batch per step: call 3 is step 3
+  WindowSampler sampler(data, pc.seq_len + 1, 1);
+  std::vector<float> after_step2;
+  const std::string msg = test::error_of([&] {
+    train_phase(ExecContext::local(1), pc, obj, p, opt, sampler, 0, [&](const StepReport& r) {
+      if (r.step == 2) after_step2 = m.weights.at("a").data;
+    });
+  });
+  EXPECT_NE(msg.find("phase distill step 3: the gradient norm is nan"), std::string::npos) << msg;
+  ASSERT_EQ(after_step2.size(), 12u);
+  EXPECT_TRUE(m.weights.at("a").data == after_step2) << "the poisoned step must not update the weights";
+  for (float x : m.weights.at("a").data) EXPECT_TRUE(std::isfinite(x));
 }
 
 }  // namespace radlads
