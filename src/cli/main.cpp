@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
     const radlads::ExecContext ctx = radlads::ExecContext::local(threads);
     for (auto& [sub, run] : runs)
       if (sub->parsed()) return run(ctx);
+  } catch (const radlads::Interrupted& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "\nradlads: %s\n", e.what());
+    return 128 + e.signal;
   } catch (const radlads::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "radlads: error: %s\n", e.what());

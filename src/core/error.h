@@ -17,6 +17,13 @@ struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The user asked to stop (SIGINT/SIGTERM) and the work so far is saved: the
+// CLI prints the message (how to continue) and exits with 128 + signal.
+struct Interrupted : Error {
+  Interrupted(const std::string& message, int sig) : Error(message), signal(sig) {}
+  int signal;
+};
+
 // fail("{}: bad magic", path) throws Error with a formatted one-line message.
 template <typename... Args>
 [[noreturn]] void fail(fmt::format_string<Args...> f, Args&&... args) {

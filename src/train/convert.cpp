@@ -18,6 +18,7 @@
 #include "train/metrics_log.h"
 #include "train/objective.h"
 #include "train/progress.h"
+#include "train/stop_signals.h"
 #include "train/trainer.h"
 
 namespace radlads {
@@ -175,44 +176,60 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
   if (!resume) evaluate(cfg.student.empty() ? "init" : "start");
 
   const int first = resume ? phase_index(cfg, ck->phase) : 0;
-  for (int pi = first; pi < int(cfg.phases.size()); pi++) {
-    const PhaseConfig& pc = cfg.phases[size_t(pi)];
-    if (pc.steps() == 0) continue;
-    const int64_t start = (resume && pi == first) ? ck->step : 0;
-    if (start < pc.steps()) {
-      const bool align = pc.name == "align";
-      ParamSet params(student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
-      AdamW opt(params, AdamWConfig{});
-      if (start > 0) load_optimizer_state(ck_dir, params, opt);
-      const TeacherGemm tg = teacher_gemm_from_name(cfg.teacher_gemm);
-      std::unique_ptr<Objective> obj = align ? make_align_objective(teacher, student, tg)
-                                             : make_distill_objective(&teacher, student, pc.kl_weight, pc.ce_weight, tg);
-      WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
-      fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M)\n", pc.name,
-                 pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6);
-      ProgressOptions popt;
-      popt.start_step = start;
-      popt.start_tokens = start * pc.tokens_per_step();
-      ProgressBar bar(pc.name, pc.steps(), pc.steps() * pc.tokens_per_step(), popt);
-      const double t_phase = now_seconds();
-      train_phase(ctx, pc, *obj, params, opt, sampler, start, [&](const StepReport& r) {
-        json rec = {{"phase", pc.name}, {"step", r.step},     {"tokens", r.tokens},
-                    {"loss", r.loss},   {"lr", r.lr},         {"grad_norm", r.grad_norm},
-                    {"tok_s", double(pc.tokens_per_step()) / std::max(r.seconds, 1e-9)},
-                    {"time_s", now_seconds() - t_phase}};
-        if (align) rec["layer_loss"] = r.layer_loss;
-        log.append(rec);
-        bar.update(r.step, r.tokens, r.loss, fmt::format("lr {:.2e} |g| {:.3f}", r.lr, r.grad_norm));
-        const bool last = r.step == pc.steps();
-        if (last || (cfg.checkpoint_every > 0 && r.step % cfg.checkpoint_every == 0)) {
-          log.sync();
-          TrainState st{pc.name, r.step, pc.steps(), r.tokens, cfg_json};
-          save_checkpoint(ckdir, student, params, opt, st);
-        }
-      });
-      bar.finish();
+  {
+    StopSignals stop;  // SIGINT/SIGTERM: finish the step, checkpoint, leave (restored when training ends)
+    for (int pi = first; pi < int(cfg.phases.size()); pi++) {
+      const PhaseConfig& pc = cfg.phases[size_t(pi)];
+      if (pc.steps() == 0) continue;
+      const int64_t start = (resume && pi == first) ? ck->step : 0;
+      if (start < pc.steps()) {
+        const bool align = pc.name == "align";
+        ParamSet params(student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
+        AdamW opt(params, AdamWConfig{});
+        if (start > 0) load_optimizer_state(ck_dir, params, opt);
+        const TeacherGemm tg = teacher_gemm_from_name(cfg.teacher_gemm);
+        std::unique_ptr<Objective> obj =
+            align ? make_align_objective(teacher, student, tg)
+                  : make_distill_objective(&teacher, student, pc.kl_weight, pc.ce_weight, tg);
+        WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
+        fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M)\n", pc.name,
+                   pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6);
+        ProgressOptions popt;
+        popt.start_step = start;
+        popt.start_tokens = start * pc.tokens_per_step();
+        ProgressBar bar(pc.name, pc.steps(), pc.steps() * pc.tokens_per_step(), popt);
+        const double t_phase = now_seconds();
+        train_phase(ctx, pc, *obj, params, opt, sampler, start, [&](const StepReport& r) {
+          const int sig = stop.requested();
+          json rec = {{"phase", pc.name}, {"step", r.step},     {"tokens", r.tokens},
+                      {"loss", r.loss},   {"lr", r.lr},         {"grad_norm", r.grad_norm},
+                      {"tok_s", double(pc.tokens_per_step()) / std::max(r.seconds, 1e-9)},
+                      {"time_s", now_seconds() - t_phase}};
+          if (align) rec["layer_loss"] = r.layer_loss;
+          log.append(rec);
+          bar.update(r.step, r.tokens, r.loss, fmt::format("lr {:.2e} |g| {:.3f}", r.lr, r.grad_norm));
+          const bool last = r.step == pc.steps();
+          if (sig || last || (cfg.checkpoint_every > 0 && r.step % cfg.checkpoint_every == 0)) {
+            log.sync();
+            TrainState st{pc.name, r.step, pc.steps(), r.tokens, cfg_json};
+            save_checkpoint(ckdir, student, params, opt, st);
+          }
+          if (sig)
+            throw Interrupted(fmt::format("stopped by signal {} after {} step {} of {}; checkpoint written. Continue "
+                                          "with: radlads convert --out {} --resume",
+                                          sig, pc.name, r.step, pc.steps(), out),
+                              sig);
+        });
+        bar.finish();
+      }
+      if (!has_eval(pc.name)) evaluate(pc.name);
     }
-    if (!has_eval(pc.name)) evaluate(pc.name);
+
+    if (const int sig = stop.requested())  // arrived during an evaluation: every step is checkpointed
+      throw Interrupted(fmt::format("stopped by signal {} after the training; continue with: radlads convert --out {} "
+                                    "--resume (it writes the final student and results)",
+                                    sig, out),
+                        sig);
   }
 
   // The final student, replacing one a finished-then-resumed run wrote.

@@ -51,6 +51,7 @@ std::string latest_name(const std::string& out) {
 }
 
 std::string file_bytes(const std::string& p) { return read_text_file(p); }
+bool file_exists(const std::string& p) { return std::filesystem::exists(p); }
 
 }  // namespace
 
@@ -140,6 +141,45 @@ TEST(ConvertResume, KilledBeforeTheFirstCheckpointStartsAgain) {
   r = run_cli("convert --out " + tmp.file("empty") + " --resume");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find(tmp.file("empty") + ": nothing to resume"), std::string::npos) << r.out;
+}
+
+// SIGTERM (or SIGINT) mid-phase: the step finishes, a checkpoint is written
+// although --checkpoint-every would not have, the run exits 128+15 saying how
+// to continue, and --resume then ends with the uninterrupted run's weights.
+TEST(ConvertResume, SigtermFinishesTheStepCheckpointsAndExits) {
+  setenv("OMP_NUM_THREADS", "1", 1);
+  TempDir tmp;
+  const std::string data = tiny_data(tmp), ref = tmp.file("ref"), run = tmp.file("run");
+  // Long enough (600 align steps) that the signal lands mid-phase; no periodic checkpoints.
+  auto args = [&](const std::string& out) {
+    return "convert --teacher " + golden_model("qwen2") + " --arch rad-rwkv7 --data " + data + " --out " + out +
+           " --step1-tokens 19200 --step2-tokens 64 --step3-tokens 0 --seq-len 16 --batch 2 --heldout-windows 1"
+           " --heldout-len 16 --step1-lr 1e-2";
+  };
+  auto r = run_cli(args(ref));
+  ASSERT_EQ(r.status, 0) << r.out;
+  pid_t pid = spawn_cli(args(run), tmp.file("log"));
+  bool sent = false;
+  for (int i = 0; i < 100000 && !sent; i++) {  // up to ~20 s: wait for the first align step in the log
+    if (file_exists(run + "/metrics.jsonl") && file_bytes(run + "/metrics.jsonl").find("\"align\"") != std::string::npos)
+      sent = ::kill(pid, SIGTERM) == 0;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_TRUE(sent);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  const std::string log = file_bytes(tmp.file("log"));
+  ASSERT_TRUE(WIFEXITED(st)) << "killed by the signal instead of stopping: " << log;
+  EXPECT_EQ(WEXITSTATUS(st), 128 + SIGTERM) << log;
+  EXPECT_NE(log.find("stopped by signal 15 after align step"), std::string::npos) << log;
+  EXPECT_NE(log.find("convert --out " + run + " --resume"), std::string::npos) << log;
+  const std::string ck = latest_name(run);
+  EXPECT_EQ(ck.rfind("align-", 0), 0u) << ck;
+  EXPECT_NE(ck, "align-000600") << "the signal landed after the phase: nothing was tested";
+  r = run_cli("convert --out " + run + " --resume");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(file_bytes(ref + "/student/model.safetensors") == file_bytes(run + "/student/model.safetensors"))
+      << "resumed weights differ from the uninterrupted run's";
 }
 
 TEST(ConvertResume, CorruptCheckpointExits2NamingTheFile) {
