@@ -150,10 +150,11 @@ TEST(ConvertResume, SigtermFinishesTheStepCheckpointsAndExits) {
   setenv("OMP_NUM_THREADS", "1", 1);
   TempDir tmp;
   const std::string data = tiny_data(tmp), ref = tmp.file("ref"), run = tmp.file("run");
-  // Long enough (600 align steps) that the signal lands mid-phase; no periodic checkpoints.
+  // Long enough (3000 align steps, a second or two) that the signal lands
+  // mid-phase even on a busy machine; no periodic checkpoints.
   auto args = [&](const std::string& out) {
     return "convert --teacher " + golden_model("qwen2") + " --arch rad-rwkv7 --data " + data + " --out " + out +
-           " --step1-tokens 19200 --step2-tokens 64 --step3-tokens 0 --seq-len 16 --batch 2 --heldout-windows 1"
+           " --step1-tokens 96000 --step2-tokens 64 --step3-tokens 0 --seq-len 16 --batch 2 --heldout-windows 1"
            " --heldout-len 16 --step1-lr 1e-2";
   };
   auto r = run_cli(args(ref));
@@ -175,7 +176,7 @@ TEST(ConvertResume, SigtermFinishesTheStepCheckpointsAndExits) {
   EXPECT_NE(log.find("convert --out " + run + " --resume"), std::string::npos) << log;
   const std::string ck = latest_name(run);
   EXPECT_EQ(ck.rfind("align-", 0), 0u) << ck;
-  EXPECT_NE(ck, "align-000600") << "the signal landed after the phase: nothing was tested";
+  EXPECT_NE(ck, "align-003000") << "the signal landed after the phase: nothing was tested";
   r = run_cli("convert --out " + run + " --resume");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(file_bytes(ref + "/student/model.safetensors") == file_bytes(run + "/student/model.safetensors"))
