@@ -9,11 +9,11 @@
 #include "cli/command.h"
 #include "cli/student_flags.h"
 #include "core/error.h"
-#include "core/file_io.h"
 #include "eval/eval_suite.h"
 #include "models/model.h"
 #include "models/teacher.h"
 #include "train/convert.h"
+#include "io/json_file.h"
 
 namespace radlads::cli {
 
@@ -116,9 +116,7 @@ int finish(nlohmann::json results, const std::string& out_dir, bool json) {
     ModelResults t = evaluate_model(results.at("teacher").get<std::string>(), tasks, false);
     fmt::print(out, "\n{}", eval_markdown(tasks, s, &t));
     results["benchmarks"] = eval_json(tasks, s, &t, {{"limit", limit}});
-    const std::string path = (std::filesystem::path(out_dir) / "results.json").string();
-    const std::string text = results.dump(2) + "\n";
-    write_file_atomic(path, [&](std::FILE* f) { write_bytes(f, text.data(), text.size(), path); });
+    write_json_atomic((std::filesystem::path(out_dir) / "results.json").string(), results);
   }
   if (json) print_json(results);
   return 0;

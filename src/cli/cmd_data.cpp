@@ -14,10 +14,10 @@
 
 #include "cli/command.h"
 #include "core/error.h"
-#include "core/file_io.h"
 #include "data/binidx.h"
 #include "data/prepare.h"
 #include "text/gguf_tokenizer.h"
+#include "io/json_file.h"
 
 namespace radlads::cli {
 
@@ -77,12 +77,7 @@ int run_inspect(const InspectOptions& o) {
   std::error_code ec;
   if (fs::is_directory(o.path, ec)) {
     const std::string meta_path = (fs::path(o.path) / "meta.json").string();
-    nlohmann::json meta;
-    try {
-      meta = nlohmann::json::parse(read_text_file(meta_path));
-    } catch (const nlohmann::json::exception& e) {
-      fail("{}: not valid JSON: {}", meta_path, e.what());
-    }
+    const nlohmann::json meta = read_json_file(meta_path);
     if (tokenizer.empty() && meta.contains("tokenizer") && meta["tokenizer"].is_string())
       tokenizer = meta["tokenizer"].get<std::string>();
     for (const char* s : {"train", "heldout"}) sets.push_back({s, (fs::path(o.path) / s).string()});

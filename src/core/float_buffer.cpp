@@ -20,6 +20,7 @@ FloatBuffer& FloatBuffer::operator=(const FloatBuffer& o) {
 
 FloatBuffer& FloatBuffer::operator=(FloatBuffer&& o) noexcept {
   if (this == &o) return *this;
+  if (view_) return *this = static_cast<const FloatBuffer&>(o);  // a slice stays a slice: copy into it
   own_ = std::move(o.own_);
   view_ = o.view_;
   p_ = view_ ? o.p_ : own_.data();

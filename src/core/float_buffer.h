@@ -3,7 +3,8 @@
 // API is the same for both, so code reads and writes weights without knowing
 // where they live; only an owning buffer can change size. Copying a buffer
 // always makes an owning copy (a copied Model owns its weights); assigning
-// to a slice copies the values into it (sizes must match).
+// to a slice, by copy or by move, copies the values into it (sizes must
+// match), so a packed weight never silently leaves its model's arena.
 #pragma once
 
 #include <cstddef>

@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/file_io.h"
 #include "data/text_sources.h"
 #include "text/tokenizer.h"
+#include "io/json_file.h"
 
 namespace radlads {
 
@@ -128,9 +128,7 @@ PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std:
         {"n_files", r.files},
         {"text_bytes", r.text_bytes},
     };
-    const std::string meta_path = (tmp / "meta.json").string();
-    const std::string text = meta.dump(2) + "\n";
-    write_file_atomic(meta_path, [&](std::FILE* f) { write_bytes(f, text.data(), text.size(), meta_path); });
+    write_json_atomic((tmp / "meta.json").string(), meta);
 
     // rename(2) replaces an empty directory, so check once more right before.
     if (fs::exists(out, ec)) fail("{}: already exists; give a new folder to --out", out_dir);

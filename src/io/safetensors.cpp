@@ -11,6 +11,7 @@
 #include "core/byte_reader.h"
 #include "core/error.h"
 #include "core/fp16.h"
+#include "io/json_file.h"
 
 namespace radlads {
 
@@ -125,12 +126,7 @@ std::map<std::string, Tensor> load_safetensors_dir(const std::string& dir,
   std::vector<std::string> files;
   fs::path index = fs::path(dir) / "model.safetensors.index.json";
   if (fs::exists(index)) {
-    json j;
-    try {
-      j = json::parse(read_text_file(index.string()));
-    } catch (const json::exception& e) {
-      fail("{}: not valid JSON: {}", index.string(), e.what());
-    }
+    const json j = read_json_file(index.string());
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       fail("{}: missing object 'weight_map'", index.string());
     std::set<std::string> shards;

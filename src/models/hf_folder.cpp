@@ -7,17 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/file_io.h"
+#include "io/json_file.h"
 
 namespace radlads {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-static void write_json(const std::string& path, const json& j) {
-  const std::string text = j.dump(2) + "\n";
-  write_file_atomic(path, [&](std::FILE* f) { write_bytes(f, text.data(), text.size(), path); });
-}
 
 void write_hf_tokenizer(const TokenizerSpec& s, const std::string& dir) {
   json vocab = json::object(), added = json::array();
@@ -43,7 +38,7 @@ void write_hf_tokenizer(const TokenizerSpec& s, const std::string& dir) {
               {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
                          {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
                          {"vocab", vocab}, {"merges", s.merges}}}};
-  write_json((fs::path(dir) / "tokenizer.json").string(), tok);
+  write_json_atomic((fs::path(dir) / "tokenizer.json").string(), tok);
   json cfg = {{"add_bos_token", s.add_bos}, {"clean_up_tokenization_spaces", false},
               {"tokenizer_class", "PreTrainedTokenizerFast"}};
   auto tok_text = [&](int32_t id) { return id >= 0 && size_t(id) < s.tokens.size() ? json(s.tokens[size_t(id)]) : json(nullptr); };
@@ -52,7 +47,7 @@ void write_hf_tokenizer(const TokenizerSpec& s, const std::string& dir) {
   cfg["unk_token"] = tok_text(s.unk_id);
   cfg["pad_token"] = tok_text(s.pad_id);
   if (!s.chat_template.empty()) cfg["chat_template"] = s.chat_template;
-  write_json((fs::path(dir) / "tokenizer_config.json").string(), cfg);
+  write_json_atomic((fs::path(dir) / "tokenizer_config.json").string(), cfg);
 }
 
 void save_model_hf(const Model& m, const std::string& dir, StDtype dtype) {
@@ -64,7 +59,7 @@ void save_model_hf(const Model& m, const std::string& dir, StDtype dtype) {
   try {
     json cfg = m.student.is_student() ? student_config_json(m.cfg, m.student) : m.hf_config;
     if (!m.student.is_student() && cfg.is_null()) fail("{}: no HF config to write (a GGUF teacher)", m.path);
-    write_json((fs::path(tmp) / "config.json").string(), cfg);
+    write_json_atomic((fs::path(tmp) / "config.json").string(), cfg);
     std::vector<std::pair<std::string, const Tensor*>> ts;
     for (auto& [name, t] : m.weights) ts.push_back({name, &t});
     write_safetensors((fs::path(tmp) / "model.safetensors").string(), ts, dtype, {{"format", "pt"}});

@@ -12,6 +12,7 @@
 #include "models/student_gguf.h"
 #include "text/gguf_tokenizer.h"
 #include "text/hf_tokenizer.h"
+#include "io/json_file.h"
 
 namespace radlads {
 
@@ -118,11 +119,7 @@ static Model load_gguf(const std::string& path) {
 // config.json of an HF folder into m.hf_config, m.cfg and (for a student) m.student.
 static void read_hf_config(const std::string& dir, Model& m) {
   std::string cfg_path = (fs::path(dir) / "config.json").string();
-  try {
-    m.hf_config = nlohmann::json::parse(read_text_file(cfg_path));
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON: {}", cfg_path, e.what());
-  }
+  m.hf_config = read_json_file(cfg_path);
   const bool student = is_student_config(m.hf_config);
   nlohmann::json base = m.hf_config;
   if (student) {  // the teacher part of a student's config, under the teacher's model_type

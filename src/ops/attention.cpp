@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ops/blas.h"
+#include "ops/scratch.h"
 
 namespace radlads {
 
@@ -72,10 +73,9 @@ void attention_backward_t(F* d_q, F* d_k, F* d_v, const F* d_out, const F* q, co
   const F scale = F(1) / std::sqrt(F(N));
   const int64_t qs = int64_t(H) * N, kvs = int64_t(KVH) * N;
   // Per (position, head): log-sum-exp of the scaled scores, and D. O(T·H) only.
-  thread_local std::vector<F> lse_buf, delta_buf;  // kept between calls
-  if (lse_buf.size() < size_t(T) * H) lse_buf.resize(size_t(T) * H), delta_buf.resize(size_t(T) * H);
-  F* lse = lse_buf.data();  // the workers must not name the caller's thread_locals
-  F* delta = delta_buf.data();
+  thread_local std::vector<F> lse_buf, delta_buf;  // kept between calls (ops/scratch.h)
+  F* lse = grown(lse_buf, size_t(T) * H).data();    // the workers must not name the caller's thread_locals
+  F* delta = grown(delta_buf, size_t(T) * H).data();
 
   // Pass 1: dQ. Late query blocks see the most keys, so they are handed out first.
 #pragma omp parallel
@@ -121,8 +121,8 @@ void attention_backward_t(F* d_q, F* d_k, F* d_v, const F* d_out, const F* q, co
 #pragma omp parallel
   {
     thread_local std::vector<F> p, dp;
-    if (p.size() < size_t(kQueryBlock) * kQueryBlock)
-      p.resize(size_t(kQueryBlock) * kQueryBlock), dp.resize(size_t(kQueryBlock) * kQueryBlock);
+    grown(p, size_t(kQueryBlock) * kQueryBlock);
+    grown(dp, size_t(kQueryBlock) * kQueryBlock);
 #pragma omp for schedule(dynamic)
     for (int task = 0; task < KVH * nblk; task++) {
       const int kb = task / KVH, g = task % KVH;

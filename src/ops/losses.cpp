@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ops/scratch.h"
 
 namespace radlads {
 
@@ -21,14 +22,12 @@ static double sum_rows(int64_t M, int64_t chunk_rows, size_t scratch_size, RowFn
   // Per thread and kept (OpenMP's workers live as long as the process): no
   // allocation once the first call has sized them.
   thread_local std::vector<double> row_loss_buf;
-  row_loss_buf.resize(size_t(std::max<int64_t>(M, 0)));
-  double* row_loss = row_loss_buf.data();  // the workers must not name the caller's thread_local
+  double* row_loss = grown(row_loss_buf, size_t(std::max<int64_t>(M, 0))).data();  // not named by the workers
   const int64_t nchunks = (M + chunk_rows - 1) / chunk_rows;
 #pragma omp parallel
   {
     thread_local std::vector<F> scratch_buf;
-    if (scratch_buf.size() < scratch_size) scratch_buf.resize(scratch_size);
-    F* scratch = scratch_buf.data();
+    F* scratch = grown(scratch_buf, scratch_size).data();
 #pragma omp for schedule(dynamic)
     for (int64_t c = 0; c < nchunks; c++)
       for (int64_t m = c * chunk_rows; m < std::min(M, (c + 1) * chunk_rows); m++)

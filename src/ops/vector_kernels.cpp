@@ -8,6 +8,8 @@
 #include <cmath>
 #include <vector>
 
+#include "ops/scratch.h"
+
 namespace radlads::RADLADS_ISA_NS {
 
 void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const AdamWStep& s) {
@@ -49,8 +51,7 @@ double sum_squares(const float* x, int64_t n) {
   // thread count. The buffer is the caller thread's and keeps its capacity
   // (no allocation per optimiser step).
   thread_local std::vector<double> part_buf;
-  if (part_buf.size() < size_t(nb)) part_buf.resize(size_t(nb));
-  double* part = part_buf.data();  // the workers must not name the caller's thread_local
+  double* part = grown(part_buf, size_t(nb)).data();  // the workers must not name the caller's thread_local
   auto block = RADLADS_ISA_CALL(sum_squares_block);
 #pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < nb; b++) part[b] = block(x + b * kBlock, std::min(kBlock, n - b * kBlock));

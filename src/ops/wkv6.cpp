@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "ops/blas.h"
 #include "ops/wkv6_chunk.h"
+#include "ops/scratch.h"
 
 namespace radlads {
 
@@ -67,7 +68,7 @@ void wkv6_forward_t(F* out, F* state, const F* r, const F* k, const F* v, const 
     if (c_tl.N != N) c_tl = Chunk<F>(N);
     Chunk<F>& c = c_tl;
     thread_local std::vector<F> A_tl, own_state_tl;
-    std::vector<F>& A = wkv6_detail::grown(A_tl, size_t(kChunk) * kChunk);
+    std::vector<F>& A = grown(A_tl, size_t(kChunk) * kChunk);
     std::vector<F>& own_state = own_state_tl;
 #pragma omp for schedule(dynamic)
     for (int bh = 0; bh < B * H; bh++) {

@@ -22,6 +22,7 @@
 #include "ops/blas.h"
 #include "ops/wkv6.h"
 #include "ops/wkv6_chunk.h"
+#include "ops/scratch.h"
 
 namespace radlads {
 
@@ -48,16 +49,16 @@ void wkv6_backward_t(F* d_r, F* d_k, F* d_v, F* d_logw, F* d_state0, const F* d_
     thread_local std::vector<F> states_tl, dS_tl, A_tl, Bm_tl, dO_tl, dq_tl, dk_tl, dv_tl, dq_off_tl, dk_off_tl,
         acc_tl;
     std::vector<F>& states = states_tl;
-    std::vector<F>& dS = wkv6_detail::grown(dS_tl, size_t(NN));
-    std::vector<F>& A = wkv6_detail::grown(A_tl, size_t(kChunk) * kChunk);
-    std::vector<F>& Bm = wkv6_detail::grown(Bm_tl, size_t(kChunk) * kChunk);
-    std::vector<F>& dO = wkv6_detail::grown(dO_tl, LN);
-    std::vector<F>& dq = wkv6_detail::grown(dq_tl, LN);
-    std::vector<F>& dk = wkv6_detail::grown(dk_tl, LN);
-    std::vector<F>& dv = wkv6_detail::grown(dv_tl, LN);
-    std::vector<F>& dq_off = wkv6_detail::grown(dq_off_tl, LN);
-    std::vector<F>& dk_off = wkv6_detail::grown(dk_off_tl, LN);
-    std::vector<F>& acc = wkv6_detail::grown(acc_tl, size_t(N));
+    std::vector<F>& dS = grown(dS_tl, size_t(NN));
+    std::vector<F>& A = grown(A_tl, size_t(kChunk) * kChunk);
+    std::vector<F>& Bm = grown(Bm_tl, size_t(kChunk) * kChunk);
+    std::vector<F>& dO = grown(dO_tl, LN);
+    std::vector<F>& dq = grown(dq_tl, LN);
+    std::vector<F>& dk = grown(dk_tl, LN);
+    std::vector<F>& dv = grown(dv_tl, LN);
+    std::vector<F>& dq_off = grown(dq_off_tl, LN);
+    std::vector<F>& dk_off = grown(dk_off_tl, LN);
+    std::vector<F>& acc = grown(acc_tl, size_t(N));
 #pragma omp for schedule(dynamic)
     for (int bh = 0; bh < B * H; bh++) {
       const int b = bh / H, h = bh % H;

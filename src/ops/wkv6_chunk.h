@@ -74,16 +74,6 @@ inline void exp_array(double* out, const double* x, int n) {
   for (int i = 0; i < n; i++) out[i] = std::exp(x[i]);
 }
 
-// Per-thread scratch that keeps its memory between calls (OpenMP's workers
-// live as long as the process): a call after the first allocates nothing.
-// Grown buffers are zero-filled like a fresh std::vector, so code that reads
-// a never-written region sees zeros as before.
-template <typename F>
-std::vector<F>& grown(std::vector<F>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v;
-}
-
 // One chunk (L ≤ kChunk rows) of one (batch, head), rows N wide.
 template <typename F>
 struct Chunk {

@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "core/error.h"
-#include "core/file_io.h"
 #include "core/sysinfo.h"
 #include "data/binidx.h"
 #include "data/windows.h"
@@ -20,6 +19,7 @@
 #include "train/progress.h"
 #include "train/stop_signals.h"
 #include "train/trainer.h"
+#include "io/json_file.h"
 
 namespace radlads {
 
@@ -29,11 +29,6 @@ using nlohmann::json;
 namespace {
 
 std::string join(const std::string& a, const std::string& b) { return (fs::path(a) / b).string(); }
-
-void write_json_atomic(const std::string& path, const json& j) {
-  const std::string s = j.dump(2) + "\n";
-  write_file_atomic(path, [&](std::FILE* f) { write_bytes(f, s.data(), s.size(), path); });
-}
 
 json eval_record(const std::string& of, const HeldoutScores& s) {
   return {{"phase", "eval"},       {"of", of},
@@ -105,13 +100,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
     // the command line as a checkpoint's would).
     const std::string cp = join(out, "config.json");
     if (!fs::exists(cp, ec)) fail("{}: nothing to resume (no config.json, no checkpoint); run without --resume", out);
-    json saved;
-    try {
-      saved = json::parse(read_text_file(cp));
-    } catch (const json::exception& e) {
-      fail("{}: not valid JSON: {}", cp, e.what());
-    }
-    cfg = run_config_from_json(saved);
+    cfg = run_config_from_json(read_json_file(cp));
     cfg.out = out;
     resume = false;
     restart = true;
@@ -128,13 +117,11 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
                  "radlads convert: warning: the run started with {} threads and resumes with {}; the result will "
                  "differ in the last bits from an uninterrupted run (pass --threads {} for the same bits)\n",
                  cfg.threads, ctx.threads, cfg.threads);
-  } else if (!restart) {
+  } else {
+    // A new run, or one started again from step 0, records the thread count it runs with.
     cfg.threads = ctx.threads;
-    if (fs::exists(out, ec) && !fs::is_empty(out, ec))
+    if (!restart && fs::exists(out, ec) && !fs::is_empty(out, ec))
       fail("{}: already exists; pass --resume to continue it, or choose a new folder", out);
-  } else if (cfg.threads > 0 && cfg.threads != ctx.threads) {
-    fmt::print(stderr, "radlads convert: warning: the run was started with {} threads and now runs with {}\n",
-               cfg.threads, ctx.threads);
   }
   const json cfg_json = to_json(cfg);
   fmt::print(stderr, "radlads convert, {} threads, resolved config:\n{}\n", ctx.threads, cfg_json.dump(2));

@@ -39,6 +39,14 @@ TEST(ParameterArena, OpenedAndInitialisedModelsArePacked) {
   Tensor& w = s.weights.at("model.norm.weight");
   w.data[3] = 42.0f;
   EXPECT_EQ(s.params->at("model.norm.weight")[3], 42.0f);
+  // Assigning a whole tensor, by move as by copy, writes into the slice: the
+  // weight stays in the arena.
+  Tensor fresh(w.shape);
+  fresh.data[0] = 7.0f;
+  w = std::move(fresh);
+  EXPECT_TRUE(w.data.is_view());
+  EXPECT_EQ(s.params->at("model.norm.weight")[0], 7.0f);
+  w.data[3] = 42.0f;
   // A copy owns its values: writing it leaves the packed model alone.
   Model c = s;
   EXPECT_FALSE(c.weights.at("model.norm.weight").data.is_view());

@@ -1,0 +1,17 @@
+// JSON files in and out: parsed with a one-line error naming the file, and
+// written indented through the atomic writer (never half-written).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+
+namespace radlads {
+
+// Throws Error "<path>: not valid JSON: ..." (or the read error naming path).
+nlohmann::json read_json_file(const std::string& path);
+
+// j.dump(2) and a newline, through write_file_atomic.
+void write_json_atomic(const std::string& path, const nlohmann::json& j);
+
+}  // namespace radlads
