@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "backend/backend.h"
 #include "core/sysinfo.h"
-#include "ops/sgemm_ceiling.h"
+#include "backend/cpu/sgemm_ceiling.h"
 #include "engine/context.h"
 #include "infer/language_model.h"
 #include "models/student_weights.h"
@@ -48,8 +49,8 @@ int main(int argc, char** argv) {
     const double sgemm = measure_sgemm_ceiling().gflops;
     Model teacher = open_model(argv[1]);
     Model student_model = init_student(teacher, StudentOptions::defaults(student_arch_from_name(arch), teacher.cfg), 1);
-    auto t = make_language_model(std::move(teacher));
-    auto s = make_language_model(std::move(student_model));
+    auto t = make_language_model(cpu_backend(), std::move(teacher));
+    auto s = make_language_model(cpu_backend(), std::move(student_model));
     const int V = t->n_vocab();
     std::vector<int32_t> toks(8192);
     for (size_t i = 0; i < toks.size(); i++) toks[i] = int32_t((i * 7919) % size_t(V));

@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "backend/backend.h"
 #include "core/sysinfo.h"
-#include "ops/sgemm_ceiling.h"
+#include "backend/cpu/sgemm_ceiling.h"
 #include "engine/context.h"
 #include "models/teacher.h"
 
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
     fmt::print("{}\n", system_line());
     const double sgemm = measure_sgemm_ceiling().gflops;
     Model m = open_model(argv[1]);
-    Teacher t(m);
+    Teacher t(cpu_backend(), m);
     const TeacherConfig& c = t.cfg();
     fmt::print("threads {}  sgemm ceiling {:.1f} GFLOP/s  model {} ({:.1f} M params)\n", ctx.threads,
                sgemm, argv[1], m.n_params() / 1e6);

@@ -13,8 +13,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "backend/backend.h"
 #include "core/sysinfo.h"
-#include "ops/sgemm_ceiling.h"
+#include "backend/cpu/sgemm_ceiling.h"
 #include "engine/context.h"
 #include "models/student_weights.h"
 #include "train/adamw.h"
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
     fmt::print("{}\n", system_line());
     const SgemmCeiling ceil = measure_sgemm_ceiling();
     const double sgemm = ceil.gflops;
-    const TeacherGemm tg = teacher_gemm_from_name(teacher_gemm);
+    const TeacherGemm tg = teacher_gemm_from_name(teacher_gemm, cpu_backend());
     fmt::print("sgemm ceiling {:.1f} GFLOP/s ({}; ours {:.1f}, OpenBLAS {:.1f}; best of n = 1024, 2048)  teacher GEMMs {}\n",
                sgemm, ceil.which, ceil.ours, ceil.openblas, teacher_gemm_name(tg));
     Model teacher = open_model(argv[1]);
@@ -86,9 +87,9 @@ int main(int argc, char** argv) {
 
     for (int which = 0; which < 2; which++) {
       const bool align = which == 0;
-      ParamSet p(student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
+      ParamSet p(cpu_backend(), student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
       AdamW opt(p, AdamWConfig{});
-      auto obj = align ? make_align_objective(teacher, student, tg) : make_distill_objective(&teacher, student, 1, 0, tg);
+      auto obj = align ? make_align_objective(cpu_backend(), teacher, student, tg) : make_distill_objective(cpu_backend(), &teacher, student, 1, 0, tg);
       const float scale = float(1.0 / double(obj->rows_per_window(T)));
       double best = 1e30;
       for (int s = 0; s < steps + 1; s++) {  // the first step warms up allocations

@@ -26,12 +26,12 @@
 #include <vector>
 
 #include "core/sysinfo.h"
-#include "ops/sgemm_ceiling.h"
+#include "backend/cpu/sgemm_ceiling.h"
 #include "engine/context.h"
-#include "ops/blas.h"
-#include "ops/wkv6.h"
-#include "ops/wkv6_chunk.h"  // exp_array, for the sequential experiment
-#include "ops/wkv7.h"
+#include "backend/cpu/blas.h"
+#include "backend/cpu/wkv6.h"
+#include "backend/cpu/wkv6_chunk.h"  // exp_array, for the sequential experiment
+#include "backend/cpu/wkv7.h"
 
 using namespace radlads;
 

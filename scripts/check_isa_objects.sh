@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The AVX-512 builds of per-ISA sources (src/ops/isa.h) must define nothing
+# The AVX-512 builds of per-ISA sources (src/backend/cpu/isa.h) must define nothing
 # the linker could merge with the AVX2 build's copy: every global or weak
 # symbol they define lives in namespace radlads::isa_avx512 (else an inline
 # std:: or fmt template compiled with AVX-512 flags could be picked for the

@@ -48,7 +48,7 @@ struct CommonFlags {
     app.add_flag("--json", json, kJsonHelp);
   }
 
-  RunConfig base() const {
+  RunConfig base(const Backend& be) const {
     RunConfig c;
     c.out = out;
     if (resume) return c;  // the checkpoint's config is used
@@ -65,7 +65,7 @@ struct CommonFlags {
     c.heldout_len = heldout_len;
     c.eval_tasks = eval_tasks;
     c.eval_limit = eval_limit;
-    c.teacher_gemm = teacher_gemm_name(teacher_gemm_from_name(teacher_gemm));
+    c.teacher_gemm = teacher_gemm_name(teacher_gemm_from_name(teacher_gemm, be));
     if (student.empty()) {
       // The options resolve against the teacher's sizes: its config alone, no weights.
       const TeacherConfig tc = load_model_config(teacher);
@@ -105,15 +105,15 @@ struct PhaseFlags {
 
 // The held-out table, then the benchmark comparison of the run's eval tasks
 // (student and teacher), added to OUT/results.json.
-int finish(nlohmann::json results, const std::string& out_dir, bool json) {
+int finish(const ExecContext& ctx, nlohmann::json results, const std::string& out_dir, bool json) {
   std::FILE* out = human_out(json);
   fmt::print(out, "\n{}", heldout_table(results));
   const std::string tasks_spec = results.value("eval_tasks", "");
   if (!tasks_spec.empty()) {
     const int64_t limit = results.value("eval_limit", int64_t{100});
     std::vector<EvalTask> tasks = load_eval_tasks(tasks_spec, default_eval_data_dir(), limit, 0);
-    ModelResults s = evaluate_model(results.at("student").get<std::string>(), tasks, false);
-    ModelResults t = evaluate_model(results.at("teacher").get<std::string>(), tasks, false);
+    ModelResults s = evaluate_model(ctx.be(), results.at("student").get<std::string>(), tasks, false);
+    ModelResults t = evaluate_model(ctx.be(), results.at("teacher").get<std::string>(), tasks, false);
     fmt::print(out, "\n{}", eval_markdown(tasks, s, &t));
     results["benchmarks"] = eval_json(tasks, s, &t, {{"limit", limit}});
     write_json_atomic((std::filesystem::path(out_dir) / "results.json").string(), results);
@@ -149,7 +149,7 @@ static CommandRegistration reg("convert", "RADLADS steps 0-3 and the teacher-vs-
   app.add_option("--micro-batch", o->micro_batch, "Windows per forward/backward (default 1)");
   app.add_option("--lr", o->lr, "Learning rate of every step (the --stepN-lr flags win)");
   return [o](const ExecContext& ctx) {
-    RunConfig c = o->common.base();
+    RunConfig c = o->common.base(ctx.be());
     if (!o->common.resume) {
       for (int i = 0; i < 3; i++) {
         PhaseFlags f = o->step[i];
@@ -160,7 +160,7 @@ static CommandRegistration reg("convert", "RADLADS steps 0-3 and the teacher-vs-
         f.apply(c.phases[size_t(i)]);
       }
     }
-    return finish(run_convert(ctx, c, o->common.resume), c.out, o->common.json);
+    return finish(ctx, run_convert(ctx, c, o->common.resume), c.out, o->common.json);
   };
 });
 
@@ -182,13 +182,13 @@ static void single_step(const char* name, const char* help, int index) {
     if (index == 0) app.add_option("--lr-end", o->phase.lr_end, "The cosine's final learning rate");
     if (index == 2) app.add_option("--kl", o->phase.kl, "Loss kl·KL + (1-kl)·CE (default 0: CE only)");
     return CommandRun([o, index](const ExecContext& ctx) {
-      RunConfig c = o->common.base();
+      RunConfig c = o->common.base(ctx.be());
       if (!o->common.resume)
         for (int i = 0; i < 3; i++) {
           if (i == index) o->phase.apply(c.phases[size_t(i)]);
           else c.phases[size_t(i)].tokens = 0;
         }
-      return finish(run_convert(ctx, c, o->common.resume), c.out, o->common.json);
+      return finish(ctx, run_convert(ctx, c, o->common.resume), c.out, o->common.json);
     });
   });
 }

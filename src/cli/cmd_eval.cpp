@@ -53,7 +53,7 @@ static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval
       if (!dir.empty() && !std::filesystem::is_directory(dir)) fail("{}: no such folder for --dump-requests", dir.string());
     }
     fmt::print(stderr, "{} threads\nmodel {}\n", ctx.threads, o->model);
-    ModelResults model = evaluate_model(o->model, tasks, !o->dump.empty());
+    ModelResults model = evaluate_model(ctx.be(), o->model, tasks, !o->dump.empty());
     if (!o->dump.empty()) {
       write_file_atomic(o->dump, [&](std::FILE* f) {
         for (size_t i = 0; i < tasks.size(); i++) {
@@ -66,7 +66,7 @@ static CommandRegistration reg("eval", "Benchmarks of the RADLADS paper (lm-eval
     std::optional<ModelResults> teacher;
     if (!o->teacher.empty()) {
       fmt::print(stderr, "teacher {}\n", o->teacher);
-      teacher = evaluate_model(o->teacher, tasks, false);
+      teacher = evaluate_model(ctx.be(), o->teacher, tasks, false);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fmt::print(out, "{}", eval_markdown(tasks, model, teacher ? &*teacher : nullptr));

@@ -37,7 +37,7 @@ static CommandRegistration reg("generate", "Generate text from a prompt", [](CLI
   app.add_option("--top-p", o->s.top_p, "Top-p (1 = off)")->capture_default_str();
   app.add_option("--seed", o->s.seed, "Random seed")->capture_default_str();
   return [o](const ExecContext& ctx) {
-    auto lm = open_language_model(o->model);
+    auto lm = open_language_model(ctx.be(), o->model);
     Tokenizer tok(lm->model().tokenizer);
     std::vector<int32_t> ids;
     if (o->chat) {

@@ -26,7 +26,7 @@ static CommandRegistration reg("perplexity", "Perplexity of a model on a text fi
   app.add_flag("--json", o->json, kJsonHelp);
   return [o](const ExecContext& ctx) {
     std::FILE* out = human_out(o->json);
-    auto lm = open_language_model(o->model);
+    auto lm = open_language_model(ctx.be(), o->model);
     Tokenizer tok(lm->model().tokenizer);
     std::vector<int32_t> ids = tok.encode(read_text_file(o->file), /*parse_special=*/false);
     if (o->max_tokens > 0 && int64_t(ids.size()) > o->max_tokens) ids.resize(size_t(o->max_tokens));

@@ -21,7 +21,7 @@ static CommandRegistration reg("score", "Write the logits of a token sequence as
   app.add_option("--ids-file", o->ids_file, "Token ids separated by whitespace")->required();
   app.add_option("--logits-out", o->out, "Output .npy (float32, shape [T, V])")->required();
   return [o](const ExecContext& ctx) {
-    auto lm = open_language_model(o->model);
+    auto lm = open_language_model(ctx.be(), o->model);
     std::istringstream in(read_text_file(o->ids_file));
     std::vector<int32_t> ids;
     std::string w;

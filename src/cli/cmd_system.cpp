@@ -10,10 +10,10 @@
 #include "cli/command.h"
 #include "core/cpu.h"
 #include "core/sysinfo.h"
-#include "ops/sgemm_ceiling.h"
+#include "backend/cpu/sgemm_ceiling.h"
 #include "models/teacher.h"
-#include "ops/blas.h"
-#include "ops/matmul_bf16.h"
+#include "backend/cpu/blas.h"
+#include "backend/cpu/matmul_bf16.h"
 
 namespace radlads::cli {
 
@@ -33,7 +33,7 @@ nlohmann::json system_json(const ExecContext& ctx, bool bench) {
                       {"kernels_supported", isas},
                       {"sgemm", blas_sgemm_info()},
                       {"dgemm", blas_openblas_info()},
-                      {"teacher_gemm_auto", teacher_gemm_name(teacher_gemm_from_name("auto"))},
+                      {"teacher_gemm_auto", teacher_gemm_name(teacher_gemm_from_name("auto", ctx.be()))},
                       {"threads", ctx.threads},
                       {"engine", ctx.to_json()}};
   if (bench) {

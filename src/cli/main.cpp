@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads, "Threads (default: all cores)");
+  std::string backend = "cpu";
+  app.add_option("--backend", backend, "Compute backend (this build: cpu)")->capture_default_str();
   std::map<CLI::App*, CommandRun> runs;
   for (auto& e : registry()) {
     CLI::App* sub = app.add_subcommand(e.name, e.help);
@@ -55,7 +57,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const radlads::ExecContext ctx = radlads::ExecContext::local(threads);
+    radlads::ExecContext ctx = radlads::ExecContext::local(threads);
+    ctx.backend = &radlads::backend_by_name(backend);
     for (auto& [sub, run] : runs)
       if (sub->parsed()) return run(ctx);
   } catch (const radlads::Interrupted& e) {

@@ -1,5 +1,5 @@
 // Process facts for benchmarks and logs: resident memory and a monotonic
-// clock (the sgemm ceiling and the system line live in ops/sgemm_ceiling.h).
+// clock (the sgemm ceiling and the system line live in backend/cpu/sgemm_ceiling.h).
 #pragma once
 
 #include <cstddef>

@@ -28,7 +28,7 @@ void ExecContext::bind() const {
 }
 
 nlohmann::json ExecContext::to_json() const {
-  return {{"backend", backend}, {"threads", threads}, {"rank", rank()}, {"world", world()}, {"seed", seed}};
+  return {{"backend", backend->name()}, {"threads", threads}, {"rank", rank()}, {"world", world()}, {"seed", seed}};
 }
 
 }  // namespace radlads

@@ -11,16 +11,20 @@
 #include <memory>
 #include <string>
 
+#include "backend/backend.h"
 #include "engine/comm.h"
 
 namespace radlads {
 
 struct ExecContext {
-  std::string backend = "cpu";  // the only backend today (oneDNN/OpenBLAS + OpenMP + our kernels)
+  // What every op runs on (backend/backend.h); never null. Today: "cpu"
+  // (oneDNN/OpenBLAS + OpenMP + our kernels).
+  const Backend* backend = &cpu_backend();
   int threads = 1;              // the CPU backend's thread pool
   uint64_t seed = 0;
   std::shared_ptr<Comm> comm;   // never null: LocalComm in one process
 
+  const Backend& be() const { return *backend; }
   int rank() const { return comm->rank(); }
   int world() const { return comm->size(); }
 

@@ -50,9 +50,9 @@ std::vector<EvalTask> load_eval_tasks(const std::string& spec, const std::string
   return tasks;
 }
 
-ModelResults evaluate_model(const std::string& path, const std::vector<EvalTask>& tasks, bool keep_tokens) {
+ModelResults evaluate_model(const Backend& be, const std::string& path, const std::vector<EvalTask>& tasks, bool keep_tokens) {
   auto t0 = std::chrono::steady_clock::now();
-  auto lm = open_language_model(path);
+  auto lm = open_language_model(be, path);
   Tokenizer tok(lm->model().tokenizer);
   ModelResults r;
   r.path = path;

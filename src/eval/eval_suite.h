@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "eval/eval_report.h"
 #include "eval/eval_task.h"
 
@@ -23,6 +24,6 @@ std::vector<EvalTask> load_eval_tasks(const std::string& spec, const std::string
                                       int mmlu_shots, nlohmann::json* limits = nullptr);
 
 // Loads the model at path and runs every task (progress on stderr).
-ModelResults evaluate_model(const std::string& path, const std::vector<EvalTask>& tasks, bool keep_tokens);
+ModelResults evaluate_model(const Backend& be, const std::string& path, const std::vector<EvalTask>& tasks, bool keep_tokens);
 
 }  // namespace radlads

@@ -1,7 +1,6 @@
 // LanguageModel implementations: the teacher with KV caches.
 #include "infer/language_model.h"
 
-
 #include <vector>
 
 #include "models/student.h"
@@ -28,7 +27,7 @@ class TeacherState final : public DecodeState {
 
 class TeacherLM final : public LanguageModel {
  public:
-  explicit TeacherLM(Model m) : m_(std::move(m)), t_(m_) {}
+  TeacherLM(const Backend& be, Model m) : m_(std::move(m)), t_(be, m_) {}
   const Model& model() const override { return m_; }
   void score(const int32_t* tokens, int B, int T, float* logits) override {
     std::vector<KVCache> caches;
@@ -61,7 +60,7 @@ class StudentDecodeState final : public DecodeState {
 
 class StudentLM final : public LanguageModel {
  public:
-  explicit StudentLM(Model m) : m_(std::move(m)), s_(m_) {}
+  StudentLM(const Backend& be, Model m) : m_(std::move(m)), s_(be, m_) {}
   const Model& model() const override { return m_; }
   void score(const int32_t* tokens, int B, int T, float* logits) override {
     s_.forward(tokens, B, T, nullptr, logits, LogitsMode::All);
@@ -77,13 +76,13 @@ class StudentLM final : public LanguageModel {
 
 }  // namespace
 
-std::unique_ptr<LanguageModel> make_language_model(Model m) {
-  if (m.student.is_student()) return std::make_unique<StudentLM>(std::move(m));
-  return std::make_unique<TeacherLM>(std::move(m));
+std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m) {
+  if (m.student.is_student()) return std::make_unique<StudentLM>(be, std::move(m));
+  return std::make_unique<TeacherLM>(be, std::move(m));
 }
 
-std::unique_ptr<LanguageModel> open_language_model(const std::string& path) {
-  return make_language_model(open_model(path));
+std::unique_ptr<LanguageModel> open_language_model(const Backend& be, const std::string& path) {
+  return make_language_model(be, open_model(path));
 }
 
 }  // namespace radlads

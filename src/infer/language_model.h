@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "backend/backend.h"
 #include "models/model.h"
 
 namespace radlads {
@@ -32,9 +33,10 @@ class LanguageModel {
   virtual std::unique_ptr<DecodeState> new_state(int n_ctx) = 0;
 };
 
-// Loads the model at path and wraps it in the implementation its architecture needs.
-std::unique_ptr<LanguageModel> open_language_model(const std::string& path);
+// Loads the model at path and wraps it in the implementation its architecture
+// needs, computing on be.
+std::unique_ptr<LanguageModel> open_language_model(const Backend& be, const std::string& path);
 // Wraps an already loaded model (which the result then owns).
-std::unique_ptr<LanguageModel> make_language_model(Model m);
+std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m);
 
 }  // namespace radlads

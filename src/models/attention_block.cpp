@@ -7,8 +7,6 @@
 
 #include "core/error.h"
 #include "models/decoder_parts.h"
-#include "ops/attention.h"
-#include "ops/matmul.h"
 
 namespace radlads {
 
@@ -23,58 +21,58 @@ namespace {
 // The block's prologue, shared by the decoding and the training forward:
 // q, k, v (M rows) = projections of xn, then RoPE on q and k at pos; att is
 // sized for the attention output.
-void project_qkv(std::vector<float>& q, std::vector<float>& k, std::vector<float>& v, std::vector<float>& att,
-                 const float* xn, const AttentionWeights& w, const TeacherConfig& c, int64_t M, const int32_t* pos,
+void project_qkv(const Backend& be, Workspace& ws, std::span<float>& q, std::span<float>& k, std::span<float>& v,
+                 std::span<float>& att, const float* xn, const AttentionWeights& w, const TeacherConfig& c, int64_t M, const int32_t* pos,
                  const RopeTable& rope) {
   const int64_t C = c.n_embd, QD = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
-  q.resize(size_t(M * QD));
-  att.resize(size_t(M * QD));
-  k.resize(size_t(M * KD));
-  v.resize(size_t(M * KD));
-  matmul_forward(q.data(), xn, w.q, w.q_b, M, C, QD);
-  matmul_forward(k.data(), xn, w.k, w.k_b, M, C, KD);
-  matmul_forward(v.data(), xn, w.v, w.v_b, M, C, KD);
-  rope_forward(q.data(), pos, M, c.n_head, rope);
-  rope_forward(k.data(), pos, M, c.n_head_kv, rope);
+  q = ws.take(M * QD);
+  att = ws.take(M * QD);
+  k = ws.take(M * KD);
+  v = ws.take(M * KD);
+  be.matmul_forward(q.data(), xn, w.q, w.q_b, M, C, QD);
+  be.matmul_forward(k.data(), xn, w.k, w.k_b, M, C, KD);
+  be.matmul_forward(v.data(), xn, w.v, w.v_b, M, C, KD);
+  be.rope_forward(q.data(), pos, M, c.n_head, rope);
+  be.rope_forward(k.data(), pos, M, c.n_head_kv, rope);
 }
 
 }  // namespace
 
-void attention_block_forward(float* y, const float* xn, const AttentionWeights& w, const TeacherConfig& c,
+void attention_block_forward(const Backend& be, Workspace& ws, float* y, const float* xn, const AttentionWeights& w, const TeacherConfig& c,
                              int B, int T, const int32_t* pos, KVCache* caches, int slot,
                              const RopeTable& rope, AttentionScratch& s) {
   const int64_t M = int64_t(B) * T, C = c.n_embd;
   const int H = c.n_head, KVH = c.n_head_kv, N = c.head_dim;
   const int64_t QD = int64_t(H) * N, KD = int64_t(KVH) * N;
-  project_qkv(s.q, s.k, s.v, s.att, xn, w, c, M, pos, rope);
+  project_qkv(be, ws, s.q, s.k, s.v, s.att, xn, w, c, M, pos, rope);
   for (int b = 0; b < B; b++) {
     KVCache& kv = caches[b];
     const size_t off = size_t(slot) * kv.n_ctx * KD;
     float* kc = kv.k.data() + off;
     float* vc = kv.v.data() + off;
-    std::memcpy(kc + int64_t(kv.n_past) * KD, s.k.data() + int64_t(b) * T * KD, sizeof(float) * T * KD);
-    std::memcpy(vc + int64_t(kv.n_past) * KD, s.v.data() + int64_t(b) * T * KD, sizeof(float) * T * KD);
-    attention_forward(s.att.data() + int64_t(b) * T * QD, s.q.data() + int64_t(b) * T * QD, kc, vc, T,
+    be.copy(kc + int64_t(kv.n_past) * KD, s.k.data() + int64_t(b) * T * KD, sizeof(float) * T * KD);
+    be.copy(vc + int64_t(kv.n_past) * KD, s.v.data() + int64_t(b) * T * KD, sizeof(float) * T * KD);
+    be.attention_forward(s.att.data() + int64_t(b) * T * QD, s.q.data() + int64_t(b) * T * QD, kc, vc, T,
                       kv.n_past + T, H, KVH, N, KD);
   }
-  matmul_forward(y, s.att.data(), w.o, nullptr, M, QD, C);
+  be.matmul_forward(y, s.att.data(), w.o, nullptr, M, QD, C);
 }
 
-void attention_block_forward_train(float* y, AttentionActs& a, const float* xn, const AttentionWeights& w,
+void attention_block_forward_train(const Backend& be, Workspace& ws, float* y, AttentionActs& a, const float* xn, const AttentionWeights& w,
                                    const TeacherConfig& c, int B, int T, const int32_t* pos, const RopeTable& rope) {
   const int64_t M = int64_t(B) * T, C = c.n_embd;
   const int H = c.n_head, KVH = c.n_head_kv, N = c.head_dim;
   const int64_t QD = int64_t(H) * N, KD = int64_t(KVH) * N;
-  project_qkv(a.q, a.k, a.v, a.att, xn, w, c, M, pos, rope);
+  project_qkv(be, ws, a.q, a.k, a.v, a.att, xn, w, c, M, pos, rope);
   // Each window attends only within itself: Tq = Tk = T, k and v rows packed (stride KD).
   for (int b = 0; b < B; b++) {
     const int64_t qo = int64_t(b) * T * QD, ko = int64_t(b) * T * KD;
-    attention_forward(a.att.data() + qo, a.q.data() + qo, a.k.data() + ko, a.v.data() + ko, T, T, H, KVH, N, KD);
+    be.attention_forward(a.att.data() + qo, a.q.data() + qo, a.k.data() + ko, a.v.data() + ko, T, T, H, KVH, N, KD);
   }
-  matmul_forward(y, a.att.data(), w.o, nullptr, M, QD, C);
+  be.matmul_forward(y, a.att.data(), w.o, nullptr, M, QD, C);
 }
 
-void attention_block_backward(float* d_xn, const AttentionGrads& g, const float* d_y, AttentionActs& a,
+void attention_block_backward(const Backend& be, Workspace& ws, float* d_xn, const AttentionGrads& g, const float* d_y, const AttentionActs& a,
                               const float* xn, const AttentionWeights& w, const TeacherConfig& c, int B, int T,
                               const int32_t* pos, const RopeTable& rope) {
   const int64_t M = int64_t(B) * T, C = c.n_embd;
@@ -82,27 +80,26 @@ void attention_block_backward(float* d_xn, const AttentionGrads& g, const float*
   const int64_t QD = int64_t(H) * N, KD = int64_t(KVH) * N;
   CHECK(int64_t(a.att.size()) == M * QD && int64_t(a.k.size()) == M * KD,
         "attention_block_backward: dims differ from the preceding forward_train");
-  a.d_att.resize(size_t(M * QD));
-  a.d_q.resize(size_t(M * QD));
-  a.d_k.resize(size_t(M * KD));
-  a.d_v.resize(size_t(M * KD));
-  a.d_tmp.resize(size_t(M * C));
+  const Workspace::Mark mark = ws.mark();
+  const std::span<float> d_att = ws.take(M * QD), d_q = ws.take(M * QD), d_k = ws.take(M * KD),
+                         d_v = ws.take(M * KD), d_tmp = ws.take(M * C);
   // y = o_proj(att)
-  matmul_backward(a.d_att.data(), g.o, nullptr, d_y, a.att.data(), w.o, M, QD, C);
+  be.matmul_backward(d_att.data(), g.o, nullptr, d_y, a.att.data(), w.o, M, QD, C);
   for (int b = 0; b < B; b++) {
     const int64_t qo = int64_t(b) * T * QD, ko = int64_t(b) * T * KD;
-    attention_backward(a.d_q.data() + qo, a.d_k.data() + ko, a.d_v.data() + ko, a.d_att.data() + qo,
+    be.attention_backward(d_q.data() + qo, d_k.data() + ko, d_v.data() + ko, d_att.data() + qo,
                        a.q.data() + qo, a.k.data() + ko, a.v.data() + ko, T, H, KVH, N);
   }
   // The rotation's gradient is the inverse rotation, applied in place.
-  rope_backward(a.d_q.data(), pos, M, H, rope);
-  rope_backward(a.d_k.data(), pos, M, KVH, rope);
+  be.rope_backward(d_q.data(), pos, M, H, rope);
+  be.rope_backward(d_k.data(), pos, M, KVH, rope);
   // xn feeds three projections: matmul_backward writes (=) d_inp, so sum through d_tmp.
-  matmul_backward(d_xn, g.q, g.q_b, a.d_q.data(), xn, w.q, M, C, QD);
-  matmul_backward(a.d_tmp.data(), g.k, g.k_b, a.d_k.data(), xn, w.k, M, C, KD);
-  add_inplace(d_xn, a.d_tmp.data(), M * C);
-  matmul_backward(a.d_tmp.data(), g.v, g.v_b, a.d_v.data(), xn, w.v, M, C, KD);
-  add_inplace(d_xn, a.d_tmp.data(), M * C);
+  be.matmul_backward(d_xn, g.q, g.q_b, d_q.data(), xn, w.q, M, C, QD);
+  be.matmul_backward(d_tmp.data(), g.k, g.k_b, d_k.data(), xn, w.k, M, C, KD);
+  be.add_inplace(d_xn, d_tmp.data(), M * C);
+  be.matmul_backward(d_tmp.data(), g.v, g.v_b, d_v.data(), xn, w.v, M, C, KD);
+  be.add_inplace(d_xn, d_tmp.data(), M * C);
+  ws.release(mark);
 }
 
 }  // namespace radlads

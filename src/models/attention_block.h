@@ -4,10 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "models/teacher_config.h"
-#include "ops/rope.h"
+#include "backend/backend.h"
+#include "backend/workspace.h"
+#include "backend/rope_table.h"
 
 namespace radlads {
 
@@ -28,14 +31,14 @@ struct AttentionWeights {
 };
 
 struct AttentionScratch {
-  std::vector<float> q, k, v, att;
+  std::span<float> q, k, v, att;
 };
 
 // y (M,C) = o_proj(attn(rope(q_proj(xn)), rope(k_proj(xn)), v_proj(xn))) for B
 // sequences of T new tokens (M = B*T) at positions pos (M); keys and values are
 // appended to slot `slot` of each caches[b] at caches[b].n_past (which the
-// caller advances afterwards).
-void attention_block_forward(float* y, const float* xn, const AttentionWeights& w, const TeacherConfig& c,
+// caller advances afterwards). s's buffers are taken from ws.
+void attention_block_forward(const Backend& be, Workspace& ws, float* y, const float* xn, const AttentionWeights& w, const TeacherConfig& c,
                              int B, int T, const int32_t* pos, KVCache* caches, int slot,
                              const RopeTable& rope, AttentionScratch& s);
 
@@ -44,12 +47,10 @@ void attention_block_forward(float* y, const float* xn, const AttentionWeights& 
 // activations its backward needs stay in a; the probabilities are not kept
 // (attention_backward recomputes them), so memory stays O(M) per layer.
 struct AttentionActs {
-  std::vector<float> q, k, v;  // (M,H*N), (M,KVH*N), (M,KVH*N): q and k after RoPE
-  std::vector<float> att;      // (M,H*N) attention output, o_proj's input
-  // Backward scratch, kept so a training step does not reallocate it.
-  std::vector<float> d_att, d_q, d_k, d_v, d_tmp;
+  std::span<float> q, k, v;  // (M,H*N), (M,KVH*N), (M,KVH*N): q and k after RoPE
+  std::span<float> att;      // (M,H*N) attention output, o_proj's input
 };
-void attention_block_forward_train(float* y, AttentionActs& a, const float* xn, const AttentionWeights& w,
+void attention_block_forward_train(const Backend& be, Workspace& ws, float* y, AttentionActs& a, const float* xn, const AttentionWeights& w,
                                    const TeacherConfig& c, int B, int T, const int32_t* pos, const RopeTable& rope);
 
 // Parameter gradients (+=), each nullable (frozen; a bias also when absent).
@@ -57,8 +58,9 @@ struct AttentionGrads {
   float *q = nullptr, *q_b = nullptr, *k = nullptr, *k_b = nullptr, *v = nullptr, *v_b = nullptr, *o = nullptr;
 };
 // Backward of attention_block_forward_train: d_y (M,C) -> d_xn (M,C) written;
-// xn, pos and a as in that forward (a's scratch is overwritten).
-void attention_block_backward(float* d_xn, const AttentionGrads& g, const float* d_y, AttentionActs& a,
+// xn, pos and a as in that forward; its scratch comes from ws and is
+// released before it returns.
+void attention_block_backward(const Backend& be, Workspace& ws, float* d_xn, const AttentionGrads& g, const float* d_y, const AttentionActs& a,
                               const float* xn, const AttentionWeights& w, const TeacherConfig& c, int B, int T,
                               const int32_t* pos, const RopeTable& rope);
 

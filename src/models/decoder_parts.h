@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <span>
 
+#include "backend/backend.h"
+#include "backend/workspace.h"
 #include "models/model.h"
 
 namespace radlads {
@@ -14,13 +16,15 @@ struct MlpWeights {
 };
 MlpWeights mlp_weights(const Model& m, int l);
 
-// The MLP's activations; kept per layer when training (they are its backward cache).
+// The MLP's activations, taken from the caller's workspace; kept per layer
+// when training (they are its backward cache).
 struct MlpScratch {
-  std::vector<float> rstd, xn, gate, up, act, y;
+  std::span<float> rstd, xn, gate, up, act, y;
 };
 
 // x (M,C) += down(silu(gate(m)) * up(m)), m = RMSNorm(x) * post_attention_layernorm.
-void mlp_block_forward(float* x, const MlpWeights& w, const TeacherConfig& c, int64_t M, MlpScratch& s);
+void mlp_block_forward(const Backend& be, Workspace& ws, float* x, const MlpWeights& w, const TeacherConfig& c,
+                       int64_t M, MlpScratch& s);
 
 // Gradients of the MLP's weights (+=), each nullable (frozen).
 struct MlpGrads {
@@ -29,19 +33,14 @@ struct MlpGrads {
 // Backward of mlp_block_forward: d_x (M,C) is the residual's gradient, to which
 // the MLP's input gradient is added. x_in: the block's input (before the add);
 // s: the forward's scratch for that input.
-void mlp_block_backward(float* d_x, const MlpGrads& g, const MlpWeights& w, const TeacherConfig& c,
+// Its scratch comes from ws and is released before it returns.
+void mlp_block_backward(const Backend& be, Workspace& ws, float* d_x, const MlpGrads& g, const MlpWeights& w, const TeacherConfig& c,
                         const float* x_in, int64_t M, const MlpScratch& s);
-
-// x (M,C) = table[tokens]; throws Error for an id outside the vocabulary.
-void embed_forward(float* x, const float* table, const int32_t* tokens, int64_t M, int64_t C, int64_t V);
 
 enum class LogitsMode { None, Last, All };
 // logits = lm_head(RMSNorm(x) * norm): (B*T, V) for All, (B, V) (each sequence's
-// last row) for Last. xn is (B*T, C) scratch.
-void head_forward(float* logits, std::vector<float>& xn, const float* x, const float* norm, const float* head,
+// last row) for Last. Its (B*T, C) normed rows come from ws.
+void head_forward(const Backend& be, Workspace& ws, float* logits, const float* x, const float* norm, const float* head,
                   const TeacherConfig& c, int B, int T, LogitsMode mode);
-
-// x += y over n floats (the residual stream).
-void add_inplace(float* x, const float* y, int64_t n);
 
 }  // namespace radlads

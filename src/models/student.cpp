@@ -2,14 +2,11 @@
 #include "models/student.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "core/error.h"
 #include "models/mixers/mixer_arch.h"
 #include "models/teacher.h"
 #include "models/weight_names.h"
-#include "ops/matmul.h"
-#include "ops/rmsnorm.h"
 
 namespace radlads {
 
@@ -17,7 +14,7 @@ size_t StudentState::bytes() const {
   return (wkv.size() + shift.size()) * sizeof(float) + (kv ? kv->bytes() : 0);
 }
 
-Student::Student(const Model& m) : m_(m), c_(m.cfg), o_(m.student), rope_(m.cfg.head_dim, m.cfg.rope_theta) {
+Student::Student(const Backend& be, const Model& m) : be_(be), ws_(be), m_(m), c_(m.cfg), o_(m.student), rope_(m.cfg.head_dim, m.cfg.rope_theta) {
   CHECK(o_.is_student(), "{} is not a student", m.path);
   const int L = c_.n_layer;
   const MixerArch& arch = mixer_arch(o_.arch);
@@ -28,7 +25,7 @@ Student::Student(const Model& m) : m_(m), c_(m.cfg), o_(m.student), rope_(m.cfg.
     in_norm_.push_back(m.w(layer_name("model.layers.{l}.input_layernorm.weight", l)).ptr());
     layer_prefix_.push_back("model.layers." + std::to_string(l) + ".");
     mlp_.push_back(mlp_weights(m, l));
-    mix_.push_back(o_.softmax_layer(l, L) ? make_softmax_attention_mixer(m, l) : arch.make(m, l));
+    mix_.push_back(o_.softmax_layer(l, L) ? make_softmax_attention_mixer(be, ws_, m, l) : arch.make(be, ws_, m, l));
   }
   embed_ = m.w("model.embed_tokens.weight").ptr();
   norm_ = m.w("model.norm.weight").ptr();
@@ -69,11 +66,13 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
   }
   const MixDims d(c_, B, T);
   const int64_t M = d.M, C = d.C;
+  ws_.reset();
+  if (!save) train_B_ = 0;  // a training forward's activations are gone
   pos_.resize(size_t(M));
-  x_.resize(size_t(M * C));
-  xn_.resize(size_t(M * C));
-  y_.resize(size_t(M * C));
-  if (value_residual_) v_first_.resize(size_t(M * d.A));
+  x_ = ws_.take(M * C);
+  xn_ = ws_.take(M * C);
+  y_ = ws_.take(M * C);
+  v_first_ = value_residual_ ? ws_.take(M * d.A) : std::span<float>();
   int max_pos = 0;
   for (int b = 0; b < B; b++) {
     const int past = states ? states[b].n_past : 0;
@@ -82,24 +81,29 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
   }
   rope_.ensure(max_pos);
   // Per-layer states of the B sequences, gathered contiguous for the kernels.
-  wkv_.resize(size_t(B * state_floats_));
-  shift_.resize(size_t(B * shift_floats_));
-  embed_forward(x_.data(), embed_, tokens, M, C, c_.n_vocab);
+  wkv_ = ws_.take(B * state_floats_);
+  shift_ = ws_.take(B * shift_floats_);
+  be_.embedding_forward(x_.data(), embed_, tokens, M, C, c_.n_vocab);
   std::vector<KVCache*>& caches = caches_;  // a member: keeps its capacity between calls
   caches.clear();
   if (save) acts_.resize(size_t(L));
+  MlpScratch mlp_scratch;
   for (int l = 0; l < L; l++) {
     LayerActs* act = save ? &acts_[size_t(l)] : nullptr;
+    // Decoding keeps nothing of a layer once its output is in x_: the next
+    // layer reuses the same memory.
+    const Workspace::Mark layer_mark = ws_.mark();
     float* xn = xn_.data();
     float* rstd = nullptr;
     if (act) {  // keep the layer's input, its norm and rstd
-      act->x_in.assign(x_.begin(), x_.end());
-      act->xn.resize(size_t(M * C));
-      act->rstd.resize(size_t(M));
+      act->x_in = ws_.take(M * C);
+      be_.copy(act->x_in.data(), x_.data(), sizeof(float) * size_t(M * C));
+      act->xn = ws_.take(M * C);
+      act->rstd = ws_.take(M);
       xn = act->xn.data();
       rstd = act->rstd.data();
     }
-    rmsnorm_forward(xn, rstd, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
+    be_.rmsnorm_forward(xn, rstd, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
     TimeMixIO io;
     io.xn = xn;
     io.y = y_.data();
@@ -122,8 +126,8 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
       const int64_t S = state_floats_, F = shift_floats_;
       if (states) {
         for (int b = 0; b < B; b++) {
-          std::memcpy(wkv_.data() + b * S, states[b].wkv.data() + l * S, sizeof(float) * size_t(S));
-          if (F) std::memcpy(shift_.data() + b * F, states[b].shift.data() + l * F, sizeof(float) * size_t(F));
+          be_.copy(wkv_.data() + b * S, states[b].wkv.data() + l * S, sizeof(float) * size_t(S));
+          if (F) be_.copy(shift_.data() + b * F, states[b].shift.data() + l * F, sizeof(float) * size_t(F));
         }
         io.state = wkv_.data();
         io.shift = F ? shift_.data() : nullptr;
@@ -131,13 +135,17 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
       mix_[size_t(l)]->forward(d, io, rope_);
       if (states)
         for (int b = 0; b < B; b++) {
-          std::memcpy(states[b].wkv.data() + l * S, wkv_.data() + b * S, sizeof(float) * size_t(S));
-          if (F) std::memcpy(states[b].shift.data() + l * F, shift_.data() + b * F, sizeof(float) * size_t(F));
+          be_.copy(states[b].wkv.data() + l * S, wkv_.data() + b * S, sizeof(float) * size_t(S));
+          if (F) be_.copy(states[b].shift.data() + l * F, shift_.data() + b * F, sizeof(float) * size_t(F));
         }
     }
-    add_inplace(x_.data(), y_.data(), M * C);
-    if (act) act->x_mid.assign(x_.begin(), x_.end());
-    mlp_block_forward(x_.data(), mlp_[size_t(l)], c_, M, act ? act->mlp : mlp_scratch_);
+    be_.add_inplace(x_.data(), y_.data(), M * C);
+    if (act) {
+      act->x_mid = ws_.take(M * C);
+      be_.copy(act->x_mid.data(), x_.data(), sizeof(float) * size_t(M * C));
+    }
+    mlp_block_forward(be_, ws_, x_.data(), mlp_[size_t(l)], c_, M, act ? act->mlp : mlp_scratch);
+    if (!act) ws_.release(layer_mark);
   }
   if (states)
     for (int b = 0; b < B; b++) {
@@ -145,14 +153,16 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
       if (states[b].kv) states[b].kv->n_past += T;
     }
   if (save) {  // the final norm with its cache, then the head
-    x_final_ = x_;
-    rstd_final_.resize(size_t(M));
-    xn_final_.resize(size_t(M * C));
-    rmsnorm_forward(xn_final_.data(), rstd_final_.data(), x_final_.data(), norm_, M, C, float(c_.rms_eps));
-    matmul_forward(logits, xn_final_.data(), head_, nullptr, M, C, c_.n_vocab);
+    x_final_ = ws_.take(M * C);
+    be_.copy(x_final_.data(), x_.data(), sizeof(float) * size_t(M * C));
+    rstd_final_ = ws_.take(M);
+    xn_final_ = ws_.take(M * C);
+    be_.rmsnorm_forward(xn_final_.data(), rstd_final_.data(), x_final_.data(), norm_, M, C, float(c_.rms_eps));
+    be_.matmul_forward(logits, xn_final_.data(), head_, nullptr, M, C, c_.n_vocab);
     return;
   }
-  head_forward(logits, xn_, x_.data(), norm_, head_, c_, B, T, mode);
+  head_forward(be_, ws_, logits, x_.data(), norm_, head_, c_, B, T, mode);
+  ws_.settle();  // the pass is over: nothing of it is read again
 }
 
 }  // namespace radlads

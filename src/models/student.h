@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
+#include "backend/workspace.h"
 #include "models/attention_block.h"
 #include "models/decoder_parts.h"
 #include "models/model.h"
@@ -26,7 +28,8 @@ struct StudentState {
 
 class Student {
  public:
-  explicit Student(const Model& m);  // the Model must outlive the Student
+  // Runs on be; the Model must outlive the Student.
+  Student(const Backend& be, const Model& m);
   ~Student();
   const TeacherConfig& cfg() const { return c_; }
   StudentState new_state(int n_ctx) const;  // n_ctx matters only for hybrid layers
@@ -46,13 +49,17 @@ class Student {
   void backward(const float* d_logits, Arena* g);
 
  private:
-  // Activations of one layer kept for the backward.
+  // Activations of one layer kept for the backward (in ws_).
   struct LayerActs {
-    std::vector<float> x_in, rstd, xn, x_mid;
+    std::span<float> x_in, rstd, xn, x_mid;
     MlpScratch mlp;
   };
   void run(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode, bool save);
 
+  const Backend& be_;
+  // Every activation and scratch buffer of a pass (run(), or forward_train()
+  // then backward()): reset at the start, settled at the end.
+  Workspace ws_;
   const Model& m_;
   TeacherConfig c_;
   StudentOptions o_;
@@ -66,20 +73,15 @@ class Student {
   const float *embed_, *norm_, *head_;
   RopeTable rope_;
   std::vector<int32_t> pos_;
-  MlpScratch mlp_scratch_;
-  std::vector<float> x_, xn_, y_, v_first_, wkv_, shift_;
+  std::span<float> x_, xn_, y_, v_first_, wkv_, shift_;
   // Training caches (forward_train): per layer, and the final norm's.
   std::vector<LayerActs> acts_;
-  std::vector<float> x_final_, rstd_final_, xn_final_;
+  std::span<float> x_final_, rstd_final_, xn_final_;
   std::vector<int32_t> tokens_;
   int train_B_ = 0, train_T_ = 0;
-  // backward()'s buffers, kept between calls.
-  struct BackwardBuffers {
-    std::vector<float> d_x, d_xn, d_tmp, d_v_first;
-    std::vector<int32_t> pos;
-  } bw_;
-  std::vector<std::string> layer_prefix_;
-  std::vector<KVCache*> caches_;  // run()'s hybrid-layer caches  // "model.layers.<l>." (gradient names without allocating)
+  std::vector<int32_t> bw_pos_;  // backward()'s positions, kept between calls
+  std::vector<std::string> layer_prefix_;  // "model.layers.<l>." (gradient names without allocating)
+  std::vector<KVCache*> caches_;          // run()'s hybrid-layer caches
 };
 
 }  // namespace radlads

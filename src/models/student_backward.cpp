@@ -2,14 +2,9 @@
 //   head, final norm, then per layer from the top: MLP, time mix (or the
 //   hybrid layers' softmax attention), input norm;
 //   finally the embedding. The residual stream's gradient d_x accumulates.
-#include <cstring>
-
 #include "core/error.h"
 #include "models/student.h"
 #include "models/weight_names.h"
-#include "ops/embedding.h"
-#include "ops/matmul.h"
-#include "ops/rmsnorm.h"
 
 namespace radlads {
 
@@ -18,36 +13,38 @@ void Student::backward(const float* d_logits, Arena* g) {
   const int L = c_.n_layer, B = train_B_, T = train_T_;
   const MixDims d(c_, B, T);
   const int64_t M = d.M, C = d.C, V = c_.n_vocab;
-  // Members, not locals: sized by the first backward, reused by every later one.
-  std::vector<float>&d_x = bw_.d_x, &d_xn = bw_.d_xn, &d_tmp = bw_.d_tmp, &d_v_first = bw_.d_v_first;
-  d_x.resize(size_t(M * C));
-  d_xn.resize(size_t(M * C));
-  d_tmp.resize(size_t(M * C));
-  if (value_residual_) d_v_first.assign(size_t(M * d.A), 0.0f);
+  // After the forward's activations in the same pass (ws_).
+  const std::span<float> d_x = ws_.take(M * C), d_xn = ws_.take(M * C), d_tmp = ws_.take(M * C);
+  const std::span<float> d_v_first = value_residual_ ? ws_.take(M * d.A) : std::span<float>();
+  if (value_residual_) be_.fill(d_v_first.data(), 0.0f, M * d.A);
   // Positions of the training windows (each starts at 0).
-  std::vector<int32_t>& pos = bw_.pos;
+  std::vector<int32_t>& pos = bw_pos_;
   pos.resize(size_t(M));
   for (int64_t i = 0; i < M; i++) pos[size_t(i)] = int32_t(i % T);
 
-  matmul_backward(d_xn.data(), grad_ptr(g, "lm_head.weight"), nullptr, d_logits, xn_final_.data(), head_, M, C, V);
-  rmsnorm_backward(d_x.data(), grad_ptr(g, "model.norm.weight"), d_xn.data(), x_final_.data(), norm_,
+  be_.matmul_backward(d_xn.data(), grad_ptr(g, "lm_head.weight"), nullptr, d_logits, xn_final_.data(), head_, M, C, V);
+  be_.rmsnorm_backward(d_x.data(), grad_ptr(g, "model.norm.weight"), d_xn.data(), x_final_.data(), norm_,
                    rstd_final_.data(), M, C);
   for (int l = L - 1; l >= 0; l--) {
     LayerActs& a = acts_[size_t(l)];
     auto G = [&](const char* leaf) { return grad_ptr(g, layer_prefix_[size_t(l)], leaf); };
     MlpGrads mg{G("post_attention_layernorm.weight"), G("mlp.gate_proj.weight"), G("mlp.up_proj.weight"),
                 G("mlp.down_proj.weight")};
-    mlp_block_backward(d_x.data(), mg, mlp_[size_t(l)], c_, a.x_mid.data(), M, a.mlp);
+    mlp_block_backward(be_, ws_, d_x.data(), mg, mlp_[size_t(l)], c_, a.x_mid.data(), M, a.mlp);
+    const Workspace::Mark mark = ws_.mark();  // the mixer's backward scratch: this layer only
     // The mixer's output was added to the residual: its gradient is d_x itself.
     // A softmax layer neither reads nor writes RWKV7's v_first, so d_v_first
     // passes through it untouched.
     mix_[size_t(l)]->backward(d_xn.data(), d_v_first.empty() ? nullptr : d_v_first.data(), d_x.data(), d, pos.data(),
                               v_first_.empty() ? nullptr : v_first_.data(), rope_, g);
-    rmsnorm_backward(d_tmp.data(), G("input_layernorm.weight"), d_xn.data(), a.x_in.data(),
+    ws_.release(mark);
+    be_.rmsnorm_backward(d_tmp.data(), G("input_layernorm.weight"), d_xn.data(), a.x_in.data(),
                      in_norm_[size_t(l)], a.rstd.data(), M, C);
-    add_inplace(d_x.data(), d_tmp.data(), M * C);
+    be_.add_inplace(d_x.data(), d_tmp.data(), M * C);
   }
-  if (float* de = grad_ptr(g, "model.embed_tokens.weight")) embedding_backward(de, d_x.data(), tokens_.data(), M, C);
+  if (float* de = grad_ptr(g, "model.embed_tokens.weight")) be_.embedding_backward(de, d_x.data(), tokens_.data(), M, C);
+  ws_.settle();  // the pass is over: the next forward_train lays out the same buffers
+  train_B_ = 0;  // the activations are gone
 }
 
 }  // namespace radlads

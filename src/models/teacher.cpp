@@ -9,7 +9,6 @@
 
 #include "core/error.h"
 #include "models/weight_names.h"
-#include "ops/rmsnorm.h"
 
 namespace radlads {
 
@@ -27,14 +26,14 @@ AttentionWeights teacher_attention_weights(const Model& m, int l) {
 
 const char* teacher_gemm_name(TeacherGemm g) { return g == TeacherGemm::BF16 ? "bf16" : "f32"; }
 
-TeacherGemm teacher_gemm_from_name(const std::string& s) {
+TeacherGemm teacher_gemm_from_name(const std::string& s, const Backend& be) {
   if (s == "f32") return TeacherGemm::F32;
   if (s == "bf16") return TeacherGemm::BF16;
-  if (s == "auto") return bf16_gemm_available() ? TeacherGemm::BF16 : TeacherGemm::F32;
+  if (s == "auto") return be.has_bf16_gemm() ? TeacherGemm::BF16 : TeacherGemm::F32;
   fail("unknown teacher GEMM precision '{}' (auto, f32, bf16)", s);
 }
 
-Teacher::Teacher(const Model& m, TeacherGemm gemm) : c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta) {
+Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm) : be_(&be), c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta), ws_(be) {
   for (int l = 0; l < c_.n_layer; l++) {
     in_norm_.push_back(m.w(layer_name("model.layers.{l}.input_layernorm.weight", l)).ptr());
     attn_.push_back(teacher_attention_weights(m, l));
@@ -44,7 +43,8 @@ Teacher::Teacher(const Model& m, TeacherGemm gemm) : c_(m.cfg), rope_(m.cfg.head
   norm_ = m.w("model.norm.weight").ptr();
   head_ = c_.tie_embeddings ? embed_ : m.w("lm_head.weight").ptr();
   if (gemm == TeacherGemm::BF16) {
-    bf16_ = std::make_unique<Bf16WeightSet>();
+    bf16_ = be.frozen_bf16();
+    CHECK(bf16_, "the {} backend has no bf16 GEMM", be.name());
     const int64_t C = c_.n_embd, QD = int64_t(c_.n_head) * c_.head_dim, KD = int64_t(c_.n_head_kv) * c_.head_dim;
     for (int l = 0; l < c_.n_layer; l++) {
       const AttentionWeights& a = attn_[size_t(l)];
@@ -53,16 +53,16 @@ Teacher::Teacher(const Model& m, TeacherGemm gemm) : c_(m.cfg), rope_(m.cfg.head
       bf16_->add(f.gate, c_.n_ff, C), bf16_->add(f.up, c_.n_ff, C), bf16_->add(f.down, C, c_.n_ff);
     }
     bf16_->add(head_, c_.n_vocab, C);
+    be_ = &bf16_->backend();  // every op as be's, the frozen weights' GEMMs in bf16
   }
 }
 
 void Teacher::forward(const int32_t* tokens, int B, int T, KVCache* caches, float* logits, Logits mode) {
   const int64_t M = int64_t(B) * T, C = c_.n_embd;
-  const Bf16Scope bf16_scope(bf16_.get());  // null: every layer in fp32
+  const Backend& be = *be_;
+  ws_.reset();
   pos_.resize(size_t(M));
-  x_.resize(size_t(M * C));
-  xn_.resize(size_t(M * C));
-  y_.resize(size_t(M * C));
+  const std::span<float> x = ws_.take(M * C), xn = ws_.take(M * C), y = ws_.take(M * C);
   int max_pos = 0;
   for (int b = 0; b < B; b++) {
     CHECK(caches[b].n_past + T <= caches[b].n_ctx, "KV cache full: {} + {} > {}", caches[b].n_past, T,
@@ -71,17 +71,22 @@ void Teacher::forward(const int32_t* tokens, int B, int T, KVCache* caches, floa
     max_pos = std::max(max_pos, caches[b].n_past + T);
   }
   rope_.ensure(max_pos);
-  embed_forward(x_.data(), embed_, tokens, M, C, c_.n_vocab);
+  be.embedding_forward(x.data(), embed_, tokens, M, C, c_.n_vocab);
   for (int l = 0; l < c_.n_layer; l++) {
-    rmsnorm_forward(xn_.data(), nullptr, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
-    attention_block_forward(y_.data(), xn_.data(), attn_[size_t(l)], c_, B, T, pos_.data(), caches, l, rope_,
-                            attn_scratch_);
-    if (layer_hook) layer_hook(l, xn_.data(), y_.data());
-    add_inplace(x_.data(), y_.data(), M * C);
-    mlp_block_forward(x_.data(), mlp_[size_t(l)], c_, M, mlp_scratch_);
+    const Workspace::Mark layer_mark = ws_.mark();  // the blocks' scratch: this layer only
+    be.rmsnorm_forward(xn.data(), nullptr, x.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
+    AttentionScratch attn;
+    attention_block_forward(be, ws_, y.data(), xn.data(), attn_[size_t(l)], c_, B, T, pos_.data(), caches, l, rope_,
+                            attn);
+    if (layer_hook) layer_hook(l, xn.data(), y.data());
+    be.add_inplace(x.data(), y.data(), M * C);
+    MlpScratch mlp;
+    mlp_block_forward(be, ws_, x.data(), mlp_[size_t(l)], c_, M, mlp);
+    ws_.release(layer_mark);
   }
   for (int b = 0; b < B; b++) caches[b].n_past += T;
-  head_forward(logits, xn_, x_.data(), norm_, head_, c_, B, T, mode);
+  head_forward(be, ws_, logits, x.data(), norm_, head_, c_, B, T, mode);
+  ws_.settle();  // the pass is over
 }
 
 }  // namespace radlads

@@ -11,8 +11,8 @@
 #include "models/attention_block.h"
 #include "models/decoder_parts.h"
 #include "models/model.h"
-#include "ops/matmul_bf16.h"
-#include "ops/rope.h"
+#include "backend/backend.h"
+#include "backend/rope_table.h"
 
 namespace radlads {
 
@@ -20,16 +20,18 @@ namespace radlads {
 AttentionWeights teacher_attention_weights(const Model& m, int l);
 
 // The precision of the teacher's linear layers: fp32, or bf16 inputs and
-// weights with fp32 accumulation (ops/matmul_bf16.h) for the frozen teacher
+// weights with fp32 accumulation (Backend::frozen_bf16) for the frozen teacher
 // of steps 1 and 2 where the CPU multiplies bf16 natively.
 enum class TeacherGemm { F32, BF16 };
 const char* teacher_gemm_name(TeacherGemm g);            // "f32" / "bf16"
-TeacherGemm teacher_gemm_from_name(const std::string& s);  // "f32" | "bf16" | "auto"; throws Error
+// "f32" | "bf16" | "auto" (bf16 where be has a fast bf16 GEMM); throws Error.
+TeacherGemm teacher_gemm_from_name(const std::string& s, const Backend& be);
 
 class Teacher {
  public:
-  // The Model must outlive the Teacher.
-  explicit Teacher(const Model& m, TeacherGemm gemm = TeacherGemm::F32);
+  // Runs on be (its linear layers in bf16 through be.frozen_bf16() for
+  // TeacherGemm::BF16); the Model must outlive the Teacher.
+  Teacher(const Backend& be, const Model& m, TeacherGemm gemm = TeacherGemm::F32);
   const TeacherConfig& cfg() const { return c_; }
 
   using Logits = LogitsMode;
@@ -47,10 +49,8 @@ class Teacher {
   // student time mix on exactly these. Empty: not called.
   std::function<void(int layer, const float* xn, const float* y)> layer_hook;
 
-  // Residual stream (B*T, C) after the last forward, before the final norm.
-  const std::vector<float>& residual() const { return x_; }
-
  private:
+  const Backend* be_;  // be, or the bf16 frozen view of it
   TeacherConfig c_;
   std::vector<const float*> in_norm_;
   std::vector<AttentionWeights> attn_;
@@ -58,10 +58,8 @@ class Teacher {
   const float *embed_, *norm_, *head_;
   RopeTable rope_;
   std::vector<int32_t> pos_;
-  AttentionScratch attn_scratch_;
-  MlpScratch mlp_scratch_;
-  std::vector<float> x_, xn_, y_;
-  std::unique_ptr<Bf16WeightSet> bf16_;  // TeacherGemm::BF16: every linear weight
+  Workspace ws_;  // every buffer of a forward, settled at its end
+  std::unique_ptr<Backend::Bf16Frozen> bf16_;  // TeacherGemm::BF16: every linear weight
 };
 
 }  // namespace radlads

@@ -11,7 +11,7 @@
 #include "core/arena.h"
 #include "core/tensor.h"
 #include "models/model.h"
-#include "ops/rope.h"
+#include "backend/rope_table.h"
 
 namespace radlads {
 
@@ -54,9 +54,5 @@ inline float* grad_ptr(const Arena* g, const std::string& prefix, const char* le
 // A zeroed gradient arena for the tensors of m for which trainable(name)
 // holds, in the model's (sorted) name order.
 Arena make_grad_arena(const Model& m, const std::function<bool(const std::string&)>& trainable);
-
-// Column sums of d (M, n) accumulated into out (n): the gradient of a
-// per-channel parameter broadcast over rows.
-void add_colsum(float* out, const float* d, int64_t M, int64_t n);
 
 }  // namespace radlads

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "ops/vector_kernels.h"
 
 namespace radlads {
 
@@ -20,7 +19,7 @@ void AdamW::step(ParamSet& p, double lr) {
   const AdamWStep s{float(cfg.beta1),      float(cfg.beta2),         float(cfg.eps),
                     float(lr / bc1),         float(std::sqrt(bc2)),    float(1.0 - lr * cfg.weight_decay)};
   for (size_t i = 0; i < p.weights.size(); i++)
-    adamw_update(p.weights[i]->ptr(), m.f32(i), v.f32(i), p.grad(i), p.weights[i]->numel(), s);
+    p.be->adamw_update(p.weights[i]->ptr(), m.f32(i), v.f32(i), p.grad(i), p.weights[i]->numel(), s);
 }
 
 }  // namespace radlads

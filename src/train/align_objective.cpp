@@ -4,12 +4,12 @@
 // the loss gradient. The backward then goes down the layers in reverse, so
 // that RAD-RWKV7's value residual (layer 0's v feeds every later layer)
 // receives the gradients of all the layers that read it.
+#include <span>
 #include <vector>
 
 #include "core/error.h"
 #include "models/mixers/mixer_arch.h"
 #include "models/teacher.h"
-#include "ops/losses.h"
 #include "train/objective.h"
 
 namespace radlads {
@@ -18,8 +18,8 @@ namespace {
 
 class AlignObjective : public Objective {
  public:
-  AlignObjective(const Model& teacher, const Model& student, TeacherGemm gemm)
-      : teacher_(teacher, gemm), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta) {
+  AlignObjective(const Backend& be, const Model& teacher, const Model& student, TeacherGemm gemm)
+      : be_(be), ws_(be), teacher_(be, teacher, gemm), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta) {
     CHECK(o_.is_student(), "{} is not a student", student.path);
     const int L = c_.n_layer;
     const MixerArch& arch = mixer_arch(o_.arch);
@@ -28,7 +28,7 @@ class AlignObjective : public Objective {
     for (int l = 0; l < L; l++) {
       if (o_.softmax_layer(l, L)) continue;  // hybrid layers keep the teacher's attention: nothing to align
       n_aligned_++;
-      mix_[size_t(l)] = arch.make(student, l);
+      mix_[size_t(l)] = arch.make(be, ws_, student, l);
     }
     CHECK(n_aligned_ > 0, "{}: every layer is softmax attention; nothing to align", student.path);
   }
@@ -52,9 +52,11 @@ class AlignObjective : public Objective {
       for (int b = 0; b < B; b++) caches_.emplace_back(c_, T);
     }
     for (auto& kc : caches_) kc.n_past = 0;
-    ys_.resize(size_t(M * C));
+    ws_.reset();  // this micro-batch's buffers: the mixers' forward and backward, the loss gradients
+    ys_ = ws_.take(M * C);
     d_y_.resize(size_t(L));
-    if (value_residual_) v_first_.assign(size_t(M * d.A), 0.0f);
+    v_first_ = value_residual_ ? ws_.take(M * d.A) : std::span<float>();
+    if (value_residual_) be_.fill(v_first_.data(), 0.0f, M * d.A);
 
     ObjectiveLoss& out = out_;
     out.sum = 0;
@@ -70,13 +72,18 @@ class AlignObjective : public Objective {
 
     // Backward, top layer first; d_xn is not needed (the teacher is frozen)
     // but the mixers compute it on the way to their parameter gradients.
-    d_xn_.resize(size_t(M * C));
-    if (value_residual_) d_v_first_.assign(size_t(M * d.A), 0.0f);
+    const std::span<float> d_xn = ws_.take(M * C);
+    const std::span<float> d_v_first = value_residual_ ? ws_.take(M * d.A) : std::span<float>();
+    if (value_residual_) be_.fill(d_v_first.data(), 0.0f, M * d.A);
     for (int l = L - 1; l >= 0; l--)
-      if (mix_[size_t(l)])
-        mix_[size_t(l)]->backward(d_xn_.data(), d_v_first_.empty() ? nullptr : d_v_first_.data(),
+      if (mix_[size_t(l)]) {
+        const Workspace::Mark mark = ws_.mark();  // this layer's backward scratch
+        mix_[size_t(l)]->backward(d_xn.data(), d_v_first.empty() ? nullptr : d_v_first.data(),
                                   d_y_[size_t(l)].data(), d, pos_.data(), v_first_.empty() ? nullptr : v_first_.data(),
                                   rope_, g);
+        ws_.release(mark);
+      }
+    ws_.settle();  // the micro-batch is done
     return out;
   }
 
@@ -92,12 +99,14 @@ class AlignObjective : public Objective {
     io.pos = pos_.data();
     io.v_first = v_first_.empty() ? nullptr : v_first_.data();
     mix_[size_t(l)]->forward(d, io, rope_);
-    d_y_[size_t(l)].resize(size_t(d.M * d.C));
-    const double s = align_l2_forward_backward(d_y_[size_t(l)].data(), ys_.data(), y_teacher, d.M, d.C, grad_scale_);
+    d_y_[size_t(l)] = ws_.take(d.M * d.C);
+    const double s = be_.align_l2(d_y_[size_t(l)].data(), ys_.data(), y_teacher, d.M, d.C, grad_scale_);
     out_.layer_sum[size_t(l)] = s;
     out_.sum += s;
   }
 
+  const Backend& be_;
+  Workspace ws_;  // the student mixers' buffers and the loss gradients of one micro-batch
   Teacher teacher_;
   TeacherConfig c_;
   StudentOptions o_;
@@ -107,8 +116,8 @@ class AlignObjective : public Objective {
   bool value_residual_ = false;
   std::vector<KVCache> caches_;
   std::vector<int32_t> tokens_, pos_;
-  std::vector<float> ys_, v_first_, d_v_first_, d_xn_;
-  std::vector<std::vector<float>> d_y_;
+  std::span<float> ys_, v_first_;
+  std::vector<std::span<float>> d_y_;  // per layer: ∂loss/∂y_student
   ObjectiveLoss out_;
   int B_ = 0, T_ = 0;
   float grad_scale_ = 0;
@@ -116,8 +125,9 @@ class AlignObjective : public Objective {
 
 }  // namespace
 
-std::unique_ptr<Objective> make_align_objective(const Model& teacher, const Model& student, TeacherGemm gemm) {
-  return std::make_unique<AlignObjective>(teacher, student, gemm);
+std::unique_ptr<Objective> make_align_objective(const Backend& be, const Model& teacher, const Model& student,
+                                                TeacherGemm gemm) {
+  return std::make_unique<AlignObjective>(be, teacher, student, gemm);
 }
 
 }  // namespace radlads

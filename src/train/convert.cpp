@@ -140,7 +140,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
         fail("{}: token id {} is outside the teacher's vocabulary ({}); prepare the data with its tokenizer",
              join(cfg.data, "train.bin"), t, teacher.cfg.n_vocab);
   }
-  HeldoutEvaluator heldout(teacher, heldout_windows(cfg));
+  HeldoutEvaluator heldout(ctx.be(), teacher, heldout_windows(cfg));
   if (!resume) {  // only once every input has loaded: a bad one leaves no run folder behind
     fs::create_directories(out, ec);
     if (ec) fail("{}: cannot create: {}", out, ec.message());
@@ -171,13 +171,13 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
       const int64_t start = (resume && pi == first) ? ck->step : 0;
       if (start < pc.steps()) {
         const bool align = pc.name == "align";
-        ParamSet params(student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
+        ParamSet params(ctx.be(), student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
         AdamW opt(params, AdamWConfig{});
         if (start > 0) load_optimizer_state(ck_dir, params, opt);
-        const TeacherGemm tg = teacher_gemm_from_name(cfg.teacher_gemm);
+        const TeacherGemm tg = teacher_gemm_from_name(cfg.teacher_gemm, ctx.be());
         std::unique_ptr<Objective> obj =
-            align ? make_align_objective(teacher, student, tg)
-                  : make_distill_objective(&teacher, student, pc.kl_weight, pc.ce_weight, tg);
+            align ? make_align_objective(ctx.be(), teacher, student, tg)
+                  : make_distill_objective(ctx.be(), &teacher, student, pc.kl_weight, pc.ce_weight, tg);
         WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
         fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M)\n", pc.name,
                    pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6);

@@ -6,7 +6,6 @@
 #include "core/sysinfo.h"
 #include "models/student.h"
 #include "models/teacher.h"
-#include "ops/losses.h"
 
 namespace radlads {
 
@@ -15,30 +14,30 @@ double HeldoutScores::teacher_ppl() const { return std::exp(teacher_nll); }
 
 namespace {
 // Σ CE of positions 0..T-2 (the last has no target).
-double sum_nll(const std::vector<float>& logits, const std::vector<int32_t>& w, int64_t V) {
+double sum_nll(const Backend& be, const std::vector<float>& logits, const std::vector<int32_t>& w, int64_t V) {
   std::vector<int32_t> targets(w.begin() + 1, w.end());
-  return cross_entropy_forward_backward(nullptr, nullptr, logits.data(), targets.data(), int64_t(targets.size()), V,
-                                        1.0f);
+  return be.cross_entropy(nullptr, nullptr, logits.data(), targets.data(), int64_t(targets.size()), V, 1.0f);
 }
 }  // namespace
 
-HeldoutEvaluator::HeldoutEvaluator(const Model& teacher, std::vector<std::vector<int32_t>> windows)
-    : windows_(std::move(windows)), n_vocab_(teacher.cfg.n_vocab) {
-  Teacher t(teacher);
+HeldoutEvaluator::HeldoutEvaluator(const Backend& be, const Model& teacher,
+                                   std::vector<std::vector<int32_t>> windows)
+    : be_(be), windows_(std::move(windows)), n_vocab_(teacher.cfg.n_vocab) {
+  Teacher t(be, teacher);
   for (const auto& w : windows_) {
     const int T = int(w.size());
     CHECK(T >= 2, "held-out windows need at least 2 tokens");
     KVCache cache(teacher.cfg, T);
     std::vector<float> logits(size_t(T) * size_t(n_vocab_));
     t.forward(w.data(), 1, T, &cache, logits.data(), LogitsMode::All);
-    teacher_nll_sum_ += sum_nll(logits, w, n_vocab_);
+    teacher_nll_sum_ += sum_nll(be_, logits, w, n_vocab_);
     teacher_logits_.push_back(std::move(logits));
   }
 }
 
 HeldoutScores HeldoutEvaluator::score(const Model& student) {
   const double t0 = now_seconds();
-  Student s(student);
+  Student s(be_, student);
   HeldoutScores r;
   double nll = 0, kl = 0;
   for (size_t i = 0; i < windows_.size(); i++) {
@@ -46,8 +45,8 @@ HeldoutScores HeldoutEvaluator::score(const Model& student) {
     const int T = int(w.size());
     std::vector<float> logits(size_t(T) * size_t(n_vocab_));
     s.forward(w.data(), 1, T, nullptr, logits.data(), LogitsMode::All);
-    nll += sum_nll(logits, w, n_vocab_);
-    kl += kl_forward_backward(nullptr, logits.data(), teacher_logits_[i].data(), T - 1, n_vocab_, 1.0f);
+    nll += sum_nll(be_, logits, w, n_vocab_);
+    kl += be_.kl_divergence(nullptr, logits.data(), teacher_logits_[i].data(), T - 1, n_vocab_, 1.0f);
     r.tokens += T - 1;
   }
   r.student_nll = nll / double(r.tokens);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "backend/backend.h"
 #include "models/model.h"
 
 namespace radlads {
@@ -23,11 +24,12 @@ struct HeldoutScores {
 class HeldoutEvaluator {
  public:
   // windows: each a sequence of T tokens; position t predicts token t+1.
-  HeldoutEvaluator(const Model& teacher, std::vector<std::vector<int32_t>> windows);
+  HeldoutEvaluator(const Backend& be, const Model& teacher, std::vector<std::vector<int32_t>> windows);
   HeldoutScores score(const Model& student);
   int64_t n_windows() const { return int64_t(windows_.size()); }
 
  private:
+  const Backend& be_;
   std::vector<std::vector<int32_t>> windows_;
   std::vector<std::vector<float>> teacher_logits_;  // per window (T, V)
   double teacher_nll_sum_ = 0;

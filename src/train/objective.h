@@ -36,12 +36,13 @@ class Objective {
 // Step 1: the teacher's residual stream drives every layer; each student time
 // mix learns its teacher attention's output (DESIGN.md: mean over layers and
 // tokens of ‖y_T − y_S‖₂/√C).
-std::unique_ptr<Objective> make_align_objective(const Model& teacher, const Model& student,
+std::unique_ptr<Objective> make_align_objective(const Backend& be, const Model& teacher, const Model& student,
                                                 TeacherGemm gemm = TeacherGemm::F32);
 
 // Steps 2 and 3: kl_weight·KL(teacher‖student) + ce_weight·CE(targets), each
 // a mean over tokens. teacher may be null when kl_weight is 0.
-std::unique_ptr<Objective> make_distill_objective(const Model* teacher, const Model& student, double kl_weight,
-                                                  double ce_weight, TeacherGemm gemm = TeacherGemm::F32);
+std::unique_ptr<Objective> make_distill_objective(const Backend& be, const Model* teacher, const Model& student,
+                                                  double kl_weight, double ce_weight,
+                                                  TeacherGemm gemm = TeacherGemm::F32);
 
 }  // namespace radlads

@@ -4,12 +4,11 @@
 #include <cstdlib>
 
 #include "core/error.h"
-#include "ops/vector_kernels.h"
 
 namespace radlads {
 
-ParamSet::ParamSet(Model& m, const std::function<bool(const std::string&)>& trainable)
-    : grads(make_grad_arena(m, trainable)) {
+ParamSet::ParamSet(const Backend& be, Model& m, const std::function<bool(const std::string&)>& trainable)
+    : be(&be), grads(make_grad_arena(m, trainable)) {
   for (size_t i = 0; i < grads.size(); i++) {
     Tensor& t = m.weights.at(grads.name(i));
     names.push_back(grads.name(i));
@@ -25,15 +24,12 @@ double ParamSet::grad_norm() const {
   // Per tensor, then over tensors in name order: sum_squares has a fixed
   // order, so the norm is the same for any thread count.
   double total = 0;
-  for (size_t i = 0; i < names.size(); i++) total += sum_squares(grad(i), grads.numel(i));
+  for (size_t i = 0; i < names.size(); i++) total += be->sum_squares(grad(i), grads.numel(i));
   return std::sqrt(total);
 }
 
 void ParamSet::scale_grads(float s) {
-  float* p = grads.flat();  // padding is zero and stays zero
-  const int64_t n = grads.flat_numel();
-#pragma omp parallel for schedule(static)
-  for (int64_t j = 0; j < n; j++) p[j] *= s;
+  be->scale_inplace(grads.flat(), s, grads.flat_numel());  // padding is zero and stays zero
 }
 
 bool is_time_mix_param(const Model& student, const std::string& name) {

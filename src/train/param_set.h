@@ -9,18 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "models/model.h"
 #include "models/time_mix.h"
 
 namespace radlads {
 
 struct ParamSet {
+  const Backend* be;               // where the weights and gradients live and the loops run
   std::vector<std::string> names;  // sorted (the Model's map order)
   std::vector<Tensor*> weights;    // views into the Model, same order
   Arena grads;                     // tensor i is names[i]'s gradient (zeros after zero_grad)
   int64_t n_params = 0;
 
-  ParamSet(Model& m, const std::function<bool(const std::string&)>& trainable);
+  ParamSet(const Backend& be, Model& m, const std::function<bool(const std::string&)>& trainable);
   float* grad(size_t i) const { return grads.f32(i); }
   void zero_grad();
   // Global L2 norm of every gradient, in double, summed in a fixed order so

@@ -23,6 +23,7 @@
 #include <random>
 
 #include "core/library_call.h"
+#include "backend/backend.h"
 #include "data/binidx.h"
 #include "data/windows.h"
 #include "engine/context.h"
@@ -32,6 +33,10 @@
 #include "test_util.h"
 #include "train/objective.h"
 #include "train/trainer.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 extern "C" {
 void* __libc_malloc(size_t);
@@ -92,6 +97,15 @@ void* memalign(size_t a, size_t n) {
   count_one();
   return __libc_memalign(a, n);
 }
+// Anonymous mappings are allocations too (the CPU backend maps large
+// workspace blocks); file mappings (model loading) are not.
+void* mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) {
+  if (flags & MAP_ANONYMOUS) count_one();
+  return reinterpret_cast<void*>(syscall(SYS_mmap, addr, len, prot, flags, fd, off));
+}
+void* mmap64(void* addr, size_t len, int prot, int flags, int fd, off_t off) {
+  return mmap(addr, len, prot, flags, fd, off);
+}
 }
 
 namespace radlads {
@@ -129,6 +143,12 @@ TEST(Allocations, TheCounterSeesOursAndTheLibrarys) {
   c = stop_counting();
   EXPECT_EQ(c.ours, 0);
   EXPECT_EQ(c.library, 1);
+  // A backend block, mapped rather than malloc'd, counts as well.
+  start_counting();
+  void* block = cpu_backend().alloc(size_t(8) << 20);
+  c = stop_counting();
+  cpu_backend().free(block);
+  EXPECT_EQ(c.ours, 1);
 }
 
 // The students: plain, hybrid (one softmax layer), both architectures; and the teacher.
@@ -151,7 +171,7 @@ std::vector<std::pair<std::string, Counts>> measure_decode() {
   std::vector<std::pair<std::string, Counts>> out;
   const ExecContext ctx = ExecContext::local(2);
   for (auto& [name, m] : decode_models()) {
-    auto lm = make_language_model(std::move(m));
+    auto lm = make_language_model(cpu_backend(), std::move(m));
     auto st = lm->new_state(64);
     std::vector<float> logits(size_t(lm->n_vocab()));
     int32_t tok = 1;
@@ -226,9 +246,9 @@ std::vector<std::pair<std::string, Counts>> measure_training_steps() {
       const std::string name = std::string(a == StudentArch::RWKV6 ? "rad-rwkv6" : "rad-rwkv7") +
                                (align ? " align" : " distill");
       Model s = init_student(t, StudentOptions::defaults(a, t.cfg), 3);
-      ParamSet p(s, [&](const std::string& n) { return !align || is_time_mix_param(s, n); });
+      ParamSet p(cpu_backend(), s, [&](const std::string& n) { return !align || is_time_mix_param(s, n); });
       AdamW opt(p, AdamWConfig{});
-      auto obj = align ? make_align_objective(t, s) : make_distill_objective(&t, s, 1.0, 0.0);
+      auto obj = align ? make_align_objective(cpu_backend(), t, s) : make_distill_objective(cpu_backend(), &t, s, 1.0, 0.0);
       const int steps = 5;
       PhaseConfig pc = short_phase(align ? "align" : "distill", steps);
       pc.kl_weight = align ? 0 : 1;
@@ -288,7 +308,7 @@ TEST(Allocations, NoneOfOursPerOptimiserStepInTheEngine) {
   m.path = "mem";
   m.weights.emplace("a", Tensor({64, 33}));
   m.weights.emplace("b", Tensor({100}));
-  ParamSet p(m, [](const std::string&) { return true; });
+  ParamSet p(cpu_backend(), m, [](const std::string&) { return true; });
   AdamW opt(p, AdamWConfig{});
   QuadraticObjective obj(p);
   const int steps = 6;

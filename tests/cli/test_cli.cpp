@@ -77,6 +77,7 @@ TEST(Cli, BadInputExitsWithStatus2AndOneLine) {
       {"export " + qwen + " --format gguf --dtype q9 --out " + tmp.file("x.gguf"), "dtype"},
       {"init --teacher " + qwen + " --arch rad-rwkv9 --out " + tmp.file("s"), "arch"},
       {"inspect", "model"},
+      {"--backend tpu inspect " + qwen, "unknown backend 'tpu'"},
   };
   for (auto& c : cases) {
     auto r = run_cli(c.args);
@@ -126,6 +127,14 @@ TEST(Cli, SystemReportsKernelsAsOneJsonDocument) {
   const test::RunResult bad = test::run_shell("RADLADS_ISA=sse " + std::string(RADLADS_BIN) + " system 2>&1");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.out.find("radlads: error: RADLADS_ISA=sse: unknown kernel set"), std::string::npos) << bad.out;
+  // The engine section names the backend the context selected.
+  EXPECT_EQ(j.at("engine").at("backend"), "cpu");
+  const test::RunResult r3 =
+      test::run_shell(std::string(RADLADS_BIN) + " --backend cpu --threads 1 system --json 2>/dev/null");
+  ASSERT_EQ(r3.status, 0);
+  const nlohmann::json j3 = nlohmann::json::parse(r3.out);
+  EXPECT_EQ(j3.at("engine").at("backend"), "cpu");
+  EXPECT_EQ(j3.at("engine").at("threads"), 1);
 }
 
 // With --json, stdout is exactly one JSON document (the table goes to stderr),

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "models/random_student.h"
+#include "backend/backend.h"
 #include "models/hf_folder.h"
 #include "infer/language_model.h"
 
@@ -14,7 +15,7 @@ using namespace test;
 namespace {
 
 std::vector<float> logits_at(const std::string& path) {
-  auto lm = open_language_model(path);
+  auto lm = open_language_model(cpu_backend(), path);
   auto ids = golden_tokens("qwen2");
   std::vector<float> out(ids.size() * size_t(lm->n_vocab()));
   lm->score(ids.data(), 1, int(ids.size()), out.data());

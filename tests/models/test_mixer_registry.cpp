@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "infer/language_model.h"
+#include "backend/backend.h"
 #include "models/golden_models.h"
 #include "models/hf_folder.h"
 #include "models/mixers/mixer_arch.h"
@@ -67,7 +68,7 @@ TEST(MixerRegistry, EveryArchitectureRoundTripsAndDecodesLikeItScores) {
       for (auto& [name, w] : s.weights) ASSERT_EQ(loaded.w(name).data, w.data) << what << " " << name;
 
       // A window scored at once == the same tokens fed one by one.
-      auto lm = make_language_model(std::move(loaded));
+      auto lm = make_language_model(cpu_backend(), std::move(loaded));
       const int T = 9, V = lm->n_vocab();
       std::vector<int32_t> tokens(T);
       for (int i = 0; i < T; i++) tokens[size_t(i)] = int32_t((i * 37 + 11) % V);

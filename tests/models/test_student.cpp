@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "backend/backend.h"
 #include "core/file_io.h"
 #include "models/hf_folder.h"
 #include "infer/language_model.h"
@@ -12,7 +13,7 @@
 #include "models/random_student.h"
 #include "models/student.h"
 #include "models/student_weights.h"
-#include "ops/losses.h"
+#include "backend/cpu/losses.h"
 #include "test_util.h"
 
 namespace radlads {
@@ -58,7 +59,7 @@ TEST_P(StudentVariants, HfFolderRoundTrip) {
 }
 
 TEST_P(StudentVariants, DecodeStepsEqualFullForward) {
-  auto lm = make_language_model(random_student(GetParam(), 11));
+  auto lm = make_language_model(cpu_backend(), random_student(GetParam(), 11));
   auto ids = golden_tokens("qwen2");
   const int T = int(ids.size()), V = lm->n_vocab();
   std::vector<float> full(size_t(T) * V), step(static_cast<size_t>(V));
@@ -75,7 +76,7 @@ TEST_P(StudentVariants, DecodeStepsEqualFullForward) {
 }
 
 TEST_P(StudentVariants, BatchEqualsSeparateSequences) {
-  auto lm = make_language_model(random_student(GetParam(), 13));
+  auto lm = make_language_model(cpu_backend(), random_student(GetParam(), 13));
   auto ids = golden_tokens("qwen2");
   const int T = 11, V = lm->n_vocab();
   std::vector<float> both(size_t(2 * T) * V), one(size_t(T) * V);
@@ -96,8 +97,8 @@ TEST_P(StudentVariants, TrainForwardEqualsInference) {
   auto ids = golden_tokens("qwen2");
   std::vector<int32_t> tokens(ids.begin(), ids.begin() + M);
   std::vector<float> train(size_t(M * V)), infer(size_t(M * V));
-  Student(m).forward_train(tokens.data(), B, T, train.data());
-  Student(m).forward(tokens.data(), B, T, nullptr, infer.data(), LogitsMode::All);
+  Student(cpu_backend(), m).forward_train(tokens.data(), B, T, train.data());
+  Student(cpu_backend(), m).forward(tokens.data(), B, T, nullptr, infer.data(), LogitsMode::All);
   EXPECT_LT(rel_err(train, infer), 1e-6);
 }
 
@@ -124,13 +125,13 @@ TEST_P(StudentGradients, EveryTensorMatchesFiniteDifferences) {
   for (int64_t i = 0; i < M; i++) targets[size_t(i)] = int32_t((i * 31 + 5) % V);
   std::vector<float> logits(size_t(M * V)), d_logits(size_t(M * V));
   auto loss_of = [&](Model& mm) {
-    Student s(mm);
+    Student s(cpu_backend(), mm);
     s.forward_train(tokens.data(), B, T, logits.data());
     return cross_entropy_forward_backward(nullptr, nullptr, logits.data(), targets.data(), M, V, 1.0f) / M;
   };
   Arena g = make_grad_arena(m, [](const std::string&) { return true; });
   {
-    Student s(m);
+    Student s(cpu_backend(), m);
     s.forward_train(tokens.data(), B, T, logits.data());
     cross_entropy_forward_backward(d_logits.data(), nullptr, logits.data(), targets.data(), M, V, 1.0f / M);
     s.backward(d_logits.data(), &g);
@@ -211,9 +212,9 @@ TEST(Rwkv7OutputScale, RuleAndLegacyStudentsKeepTheirFunction) {
   std::vector<int32_t> ids(T);
   for (int t = 0; t < T; t++) ids[size_t(t)] = (t * 5 + 1) % V;
   std::vector<float> a(size_t(T * V)), b(size_t(T * V)), c(size_t(T * V));
-  make_language_model(std::move(legacy))->score(ids.data(), 1, T, a.data());
-  make_language_model(std::move(scaled))->score(ids.data(), 1, T, b.data());
-  make_language_model(std::move(m))->score(ids.data(), 1, T, c.data());
+  make_language_model(cpu_backend(), std::move(legacy))->score(ids.data(), 1, T, a.data());
+  make_language_model(cpu_backend(), std::move(scaled))->score(ids.data(), 1, T, b.data());
+  make_language_model(cpu_backend(), std::move(m))->score(ids.data(), 1, T, c.data());
   EXPECT_LT(test::rel_err(a, b), 1e-5);
   EXPECT_GT(test::rel_err(a, c), 1e-3) << "the legacy flag must change the function";
 

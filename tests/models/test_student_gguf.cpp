@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "backend/backend.h"
 #include "core/file_io.h"
 #include "models/random_student.h"
 #include "models/student_gguf.h"
@@ -18,7 +19,7 @@ using namespace test;
 namespace {
 
 std::vector<float> logits_of(Model m) {
-  auto lm = make_language_model(std::move(m));
+  auto lm = make_language_model(cpu_backend(), std::move(m));
   auto ids = golden_tokens("qwen2");
   std::vector<float> out(ids.size() * size_t(lm->n_vocab()));
   lm->score(ids.data(), 1, int(ids.size()), out.data());

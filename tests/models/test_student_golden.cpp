@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/file_io.h"
+#include "backend/backend.h"
 #include "models/model.h"
 #include "models/mixers/rad_rwkv6/time_mix.h"
 #include "models/mixers/rad_rwkv7/time_mix.h"
@@ -209,7 +210,8 @@ TEST(StudentGolden, Rwkv6TimeMix) {
   const json& out = c.j.at("outputs");
   const std::string ls = "." + std::to_string(l);
 
-  Rwkv6TimeMix mix(c.m, l);
+  Workspace ws(cpu_backend());
+  Rwkv6TimeMix mix(cpu_backend(), ws, c.m, l);
   // Inference-style: from zero shift and state buffers, which come back updated.
   std::vector<float> y(size_t(d.M * d.C)), state(size_t(c.B) * c.H * c.N * c.N, 0.0f), shift(size_t(c.B) * c.C, 0.0f);
   TimeMixIO io;
@@ -221,6 +223,7 @@ TEST(StudentGolden, Rwkv6TimeMix) {
 
   // Training-style (no state buffers), then the backward of L = Σ y ⊙ R.
   std::vector<float> y2(y.size()), d_xn(size_t(d.M * d.C), 1e3f);  // d_xn must be written, not added to
+  ws.reset();  // a new pass
   TimeMixIO io2;
   io2.xn = xn.data(), io2.y = y2.data(), io2.pos = c.pos.data();
   mix.forward(d, io2, rope);
@@ -242,11 +245,12 @@ void run_rwkv7_pair(const std::string& case_name) {
   Checker ck(c.name);
   const json& out = c.j.at("outputs");
   std::vector<std::vector<float>> xn, R;
+  Workspace ws(cpu_backend());
   std::vector<std::unique_ptr<Rwkv7TimeMix>> mix;
   for (int l : c.layers) {
     xn.push_back(c.input("xn." + std::to_string(l)));
     R.push_back(c.input("R." + std::to_string(l)));
-    mix.push_back(std::make_unique<Rwkv7TimeMix>(c.m, l));
+    mix.push_back(std::make_unique<Rwkv7TimeMix>(cpu_backend(), ws, c.m, l));
   }
   std::vector<float> v_first(size_t(d.M * d.A));
 
@@ -264,6 +268,7 @@ void run_rwkv7_pair(const std::string& case_name) {
 
   // Training-style, then the backward from the top: layer 1 adds ∂L/∂v_first
   // into d_v_first, layer 0 takes it into its own v.
+  ws.reset();  // a new pass
   for (int l : c.layers) {
     std::vector<float> y(size_t(d.M * d.C));
     TimeMixIO io;

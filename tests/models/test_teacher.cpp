@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_io.h"
+#include "backend/backend.h"
 #include "export/gguf_teacher.h"
 #include "infer/language_model.h"
 #include "models/teacher.h"
@@ -19,7 +20,7 @@ class TeacherGolden : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(TeacherGolden, LogitsMatchNumpy) {
   const std::string name = GetParam();
-  auto lm = open_language_model(golden_model(name));
+  auto lm = open_language_model(cpu_backend(), golden_model(name));
   auto ids = golden_tokens(name);
   auto want = golden_logits(name);
   ASSERT_EQ(want.size(), ids.size() * size_t(lm->n_vocab()));
@@ -30,7 +31,7 @@ TEST_P(TeacherGolden, LogitsMatchNumpy) {
 }
 
 TEST_P(TeacherGolden, DecodeStepsEqualPrefill) {
-  auto lm = open_language_model(golden_model(GetParam()));
+  auto lm = open_language_model(cpu_backend(), golden_model(GetParam()));
   auto ids = golden_tokens(GetParam());
   const int T = int(ids.size()), V = lm->n_vocab();
   std::vector<float> full(size_t(T) * V);
@@ -50,7 +51,7 @@ TEST_P(TeacherGolden, DecodeStepsEqualPrefill) {
 }
 
 TEST_P(TeacherGolden, BatchEqualsSeparateSequences) {
-  auto lm = open_language_model(golden_model(GetParam()));
+  auto lm = open_language_model(cpu_backend(), golden_model(GetParam()));
   auto ids = golden_tokens(GetParam());
   const int T = 11, V = lm->n_vocab();
   std::vector<int32_t> two(ids.begin(), ids.begin() + 2 * T);

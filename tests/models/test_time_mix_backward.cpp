@@ -14,10 +14,11 @@
 #include <vector>
 
 #include "models/model.h"
+#include "backend/backend.h"
 #include "models/mixers/rad_rwkv6/time_mix.h"
 #include "models/mixers/rad_rwkv7/time_mix.h"
 #include "models/student_weights.h"
-#include "../ops/fd_check.h"  // all_finite, minus
+#include "../backend/fd_check.h"  // all_finite, minus
 #include "test_util.h"
 
 namespace radlads {
@@ -182,9 +183,9 @@ class Harness {
     if (c.groupnorm)
       for (int64_t i = 0; i < M; i += c.T) std::fill_n(G.begin() + i * d.C, d.C, 0.0f);
     if (c.arch == StudentArch::RWKV6) {
-      v6 = std::make_unique<Rwkv6TimeMix>(m, c.layer);
+      v6 = std::make_unique<Rwkv6TimeMix>(cpu_backend(), ws, m, c.layer);
     } else {
-      v7 = std::make_unique<Rwkv7TimeMix>(m, c.layer);
+      v7 = std::make_unique<Rwkv7TimeMix>(cpu_backend(), ws, m, c.layer);
       v_first = c.layer == 0 ? std::vector<float>(size_t(M * d.A)) : randn(size_t(M * d.A), 103);
       if (c.layer == 0) Gv = randn(size_t(M * d.A), 104);
     }
@@ -193,6 +194,7 @@ class Harness {
   // The forward at the current weights and inputs: y, then v_first when it is an output.
   std::vector<float> outputs() {
     std::vector<float> y(size_t(d.M * d.C));
+    ws.reset();
     TimeMixIO io;
     io.xn = xn.data(), io.y = y.data(), io.pos = pos.data();
     if (v6) {
@@ -250,6 +252,7 @@ class Harness {
   RopeTable rope;
   std::vector<int32_t> pos;
   std::vector<float> xn, G, Gv, v_first;
+  Workspace ws{cpu_backend()};  // the mixer's buffers: one pass per outputs()
   std::unique_ptr<Rwkv6TimeMix> v6;
   std::unique_ptr<Rwkv7TimeMix> v7;
 };

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "backend/backend.h"
 
 #include "models/student_weights.h"
 #include "train/adamw.h"
@@ -28,7 +29,7 @@ TEST(AdamW, MatchesTorchUpdateInDouble) {
   auto init = randn(10, 1);
   for (int i = 0; i < 6; i++) m.weights["a"].data[size_t(i)] = init[size_t(i)];
   for (int i = 0; i < 4; i++) m.weights["b"].data[size_t(i)] = init[size_t(6 + i)];
-  ParamSet p(m, [](const std::string&) { return true; });
+  ParamSet p(cpu_backend(), m, [](const std::string&) { return true; });
   AdamWConfig cfg{0.9, 0.95, 1e-8, 0.1};
   AdamW opt(p, cfg);
   std::vector<double> w(init.begin(), init.end()), mm(10, 0), vv(10, 0);
@@ -67,8 +68,8 @@ TEST(LrSchedule, WarmupQuarterCosineAndFlat) {
 TEST(ParamSet, GradNormAndGroups) {
   Model s = init_student(open_model(golden_model("qwen2")), StudentOptions::defaults(StudentArch::RWKV7,
                                                                                        open_model(golden_model("qwen2")).cfg), 3);
-  ParamSet all(s, [](const std::string&) { return true; });
-  ParamSet attn(s, [&](const std::string& n) { return is_time_mix_param(s, n); });
+  ParamSet all(cpu_backend(), s, [](const std::string&) { return true; });
+  ParamSet attn(cpu_backend(), s, [&](const std::string& n) { return is_time_mix_param(s, n); });
   EXPECT_EQ(all.names.size(), s.weights.size());
   EXPECT_LT(attn.names.size(), all.names.size());
   for (const auto& n : attn.names) EXPECT_NE(n.find(".self_attn."), std::string::npos) << n;
@@ -101,8 +102,8 @@ TEST(AlignObjective, GradientMatchesFiniteDifferences) {
   const int T = 12;
   std::vector<int32_t> win(size_t(2 * (T + 1)));
   for (size_t i = 0; i < win.size(); i++) win[i] = int32_t((i * 37 + 5) % size_t(t.cfg.n_vocab));
-  ParamSet p(s, [&](const std::string& n) { return is_time_mix_param(s, n); });
-  auto obj = make_align_objective(t, s);
+  ParamSet p(cpu_backend(), s, [&](const std::string& n) { return is_time_mix_param(s, n); });
+  auto obj = make_align_objective(cpu_backend(), t, s);
   const float scale = float(1.0 / double(2 * obj->rows_per_window(T)));
   p.zero_grad();
   obj->accumulate(win.data(), 2, T, scale, &p.grads);
@@ -152,12 +153,12 @@ TEST(TeacherGemm, Bf16TeacherKeepsLossesAndGradientsWithinTolerance) {
   std::vector<int32_t> win(size_t(2 * (T + 1)));
   for (size_t i = 0; i < win.size(); i++) win[i] = int32_t((i * 37 + 5) % size_t(t.cfg.n_vocab));
   for (bool align : {true, false}) {
-    ParamSet p(s, [&](const std::string& n) { return !align || is_time_mix_param(s, n); });
+    ParamSet p(cpu_backend(), s, [&](const std::string& n) { return !align || is_time_mix_param(s, n); });
     double loss[2];
     Arena grads[2];
     for (int i = 0; i < 2; i++) {
       const TeacherGemm g = i ? TeacherGemm::BF16 : TeacherGemm::F32;
-      auto obj = align ? make_align_objective(t, s, g) : make_distill_objective(&t, s, 1.0, 0.0, g);
+      auto obj = align ? make_align_objective(cpu_backend(), t, s, g) : make_distill_objective(cpu_backend(), &t, s, 1.0, 0.0, g);
       p.zero_grad();
       loss[i] = obj->accumulate(win.data(), 2, T, 1.0f, &p.grads).sum;
       grads[i] = p.grads;
@@ -209,7 +210,7 @@ TEST(TrainPhase, NonFiniteGradientStopsBeforeTheUpdate) {
   Model m;
   m.path = "mem";
   m.weights.emplace("a", Tensor({4, 3}));
-  ParamSet p(m, [](const std::string&) { return true; });
+  ParamSet p(cpu_backend(), m, [](const std::string&) { return true; });
   AdamW opt(p, AdamWConfig{});
   PhaseConfig pc;
   pc.name = "distill";

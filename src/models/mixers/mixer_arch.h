@@ -44,10 +44,11 @@ struct MixerArch {
   void (*init_tensor)(const std::string& leaf, Tensor& t, int layer, int n_layer, std::mt19937_64& rng);
   void (*read_ranks)(const Model& m, StudentOptions& o);
 
-  // The mixer of one layer, and its decode state per layer and sequence:
+  // The mixer of one layer, computing on be with its buffers from ws (which
+  // its owner resets between passes), and its decode state per layer and sequence:
   // state_floats (the recurrent state, all heads) and shift_floats (the
   // previous token's normed input, 0 when it has no token shift).
-  std::unique_ptr<TokenMixer> (*make)(const Model& m, int layer);
+  std::unique_ptr<TokenMixer> (*make)(const Backend& be, Workspace& ws, const Model& m, int layer);
   int64_t (*state_floats)(const TeacherConfig& c);
   int64_t (*shift_floats)(const TeacherConfig& c);
 
@@ -73,6 +74,6 @@ std::vector<std::string> mixer_arch_names();
 
 // The softmax-attention mixer of a hybrid student's layer (the teacher's
 // attention, trainable): models/mixers/softmax_attention/.
-std::unique_ptr<TokenMixer> make_softmax_attention_mixer(const Model& m, int layer);
+std::unique_ptr<TokenMixer> make_softmax_attention_mixer(const Backend& be, Workspace& ws, const Model& m, int layer);
 
 }  // namespace radlads

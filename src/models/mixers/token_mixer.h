@@ -2,14 +2,18 @@
 // residual add (DESIGN.md): RAD-RWKV6's or RAD-RWKV7's time mix, or the
 // teacher's softmax attention in a hybrid student's layers. One object serves
 // one layer, bound to the model's weights by HF name; its forward keeps what
-// its backward needs.
+// its backward needs. Every buffer comes from the Workspace the mixer was
+// made with: what forward takes lives until the owner's next reset(), what
+// backward takes beyond that may be released by the caller after it returns.
 #pragma once
 
 #include <cstdint>
 
+#include "backend/backend.h"
+#include "backend/workspace.h"
 #include "core/arena.h"
 #include "models/time_mix.h"
-#include "ops/rope.h"
+#include "backend/rope_table.h"
 
 namespace radlads {
 

@@ -70,7 +70,9 @@ void read_ranks(const Model& m, StudentOptions& o) {
   o.lora_decay = int(m.w(p + "time_decay_w1").dim(1));
 }
 
-std::unique_ptr<TokenMixer> make(const Model& m, int layer) { return std::make_unique<Rwkv6TimeMix>(m, layer); }
+std::unique_ptr<TokenMixer> make(const Backend& be, Workspace& ws, const Model& m, int layer) {
+  return std::make_unique<Rwkv6TimeMix>(be, ws, m, layer);
+}
 int64_t shift_floats(const TeacherConfig& c) { return c.n_embd; }
 
 std::string export_note(const Model& m) {

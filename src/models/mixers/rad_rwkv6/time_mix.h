@@ -9,8 +9,9 @@
 // The forward keeps what its backward needs, so one object serves one layer.
 #pragma once
 
-#include <vector>
+#include <span>
 
+#include "models/mixers/rad_rwkv6/kernels.h"
 #include "models/mixers/token_mixer.h"
 #include "models/time_mix.h"
 
@@ -18,7 +19,7 @@ namespace radlads {
 
 class Rwkv6TimeMix final : public TokenMixer {
  public:
-  Rwkv6TimeMix(const Model& m, int layer);
+  Rwkv6TimeMix(const Backend& be, Workspace& ws, const Model& m, int layer);
   void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope) override;
   // d_y (M,C) -> d_xn (M,C) written; parameter gradients accumulated into g
   // (by name; missing names are frozen). Needs the preceding forward's buffers
@@ -32,17 +33,20 @@ class Rwkv6TimeMix final : public TokenMixer {
   }
 
  private:
+  const Backend& be_;
+  Workspace& ws_;
+  const Rwkv6Kernels& kern_;
   std::string p_;  // "model.layers.<l>.self_attn."
   const StudentOptions& opt_;
   const float *maa_x_, *maa_[5], *w1_, *w2_, *td_, *tdw1_, *tdw2_, *gate_;
   const float *wq_, *bq_, *wk_, *bk_, *wv_, *bv_, *wo_;
   int R_ = 0, Rd_ = 0;
   // Forward buffers (kept for backward).
-  std::vector<float> xprev_, delta_, xxx_, h_, m_, x5_, r_, k_, v_, dh_, dd_, g_, ke_, ve_, logw_, kbal_, out_,
+  std::span<float> xprev_, delta_, xxx_, h_, m_, x5_, r_, k_, v_, dh_, dd_, g_, ke_, ve_, logw_, kbal_, out_,
       go_;
   bool zero_start_ = true;  // the forward began from zero shift and state: the only case backward handles
-  // Backward scratch (kept to avoid reallocating every step).
-  std::vector<float> d_go_, d_g_, d_out_, d_r_, d_kb_, d_ve_, d_lw_, d_k_, d_v_, d_dh_, d_x5_, d_delta_, d_m_,
+  // Backward scratch (from the workspace, after the forward's buffers).
+  std::span<float> d_go_, d_g_, d_out_, d_r_, d_kb_, d_ve_, d_lw_, d_k_, d_v_, d_dh_, d_x5_, d_delta_, d_m_,
       d_h_, d_xxx_;
 };
 

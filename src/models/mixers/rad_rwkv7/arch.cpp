@@ -109,7 +109,9 @@ void read_ranks(const Model& m, StudentOptions& o) {
     }
 }
 
-std::unique_ptr<TokenMixer> make(const Model& m, int layer) { return std::make_unique<Rwkv7TimeMix>(m, layer); }
+std::unique_ptr<TokenMixer> make(const Backend& be, Workspace& ws, const Model& m, int layer) {
+  return std::make_unique<Rwkv7TimeMix>(be, ws, m, layer);
+}
 int64_t shift_floats(const TeacherConfig&) { return 0; }  // no token shift
 std::string export_note(const Model&) { return ""; }
 

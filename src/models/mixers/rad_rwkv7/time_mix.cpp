@@ -1,24 +1,11 @@
 // RAD-RWKV7 time mix forward (backward in rad_rwkv7_backward.cpp).
 #include "models/mixers/rad_rwkv7/time_mix.h"
 
-#include <cmath>
-#include <cstring>
-
-#include "ops/activations.h"
-#include "ops/gqa.h"
-#include "ops/group_norm.h"
-#include "ops/l2norm.h"
-#include "ops/lora.h"
-#include "ops/matmul.h"
-#include "ops/wkv7.h"
 
 namespace radlads {
 
-// w = exp(−e^−0.5 σ(z)) keeps the decay in (e^−e^−0.5, 1) ≈ (0.545, 1).
-static const float kDecayScale = float(std::exp(-0.5));
-
-Rwkv7TimeMix::Rwkv7TimeMix(const Model& m, int l)
-    : p_("model.layers." + std::to_string(l) + ".self_attn."), layer_(l), opt_(m.student) {
+Rwkv7TimeMix::Rwkv7TimeMix(const Backend& be, Workspace& ws, const Model& m, int l)
+    : be_(be), ws_(ws), kern_(rwkv7_kernels(be)), p_("model.layers." + std::to_string(l) + ".self_attn."), layer_(l), opt_(m.student) {
   auto P = [&](const char* n) { return m.w(p_ + n).ptr(); };
   auto B = [&](const char* n) -> const float* {
     const Tensor* t = m.find(p_ + n);
@@ -43,84 +30,61 @@ Rwkv7TimeMix::Rwkv7TimeMix(const Model& m, int l)
 void Rwkv7TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope) {
   const int64_t M = d.M, C = d.C, A = d.A, KD = d.KD;
   const float* x = io.xn;
-  auto sz = [](std::vector<float>& v, int64_t n) { v.resize(size_t(n)); };
+  auto sz = [this](std::span<float>& v, int64_t n) { v = ws_.take(n); };
   // The caller may reuse its xn buffer before the backward, which needs x for
   // the weight gradients of every projection that reads it.
   sz(x_, M * C);
-  std::memcpy(x_.data(), x, sizeof(float) * size_t(M * C));
+  be_.copy(x_.data(), x, sizeof(float) * size_t(M * C));
   zero_start_ = !io.state;
   sz(r_, M * A), sz(k_, M * KD), sz(v_, M * KD);
-  matmul_forward(r_.data(), x, wq_, bq_, M, C, A);
-  matmul_forward(k_.data(), x, wk_, bk_, M, C, KD);
-  matmul_forward(v_.data(), x, wv_, bv_, M, C, KD);
+  be_.matmul_forward(r_.data(), x, wq_, bq_, M, C, A);
+  be_.matmul_forward(k_.data(), x, wk_, bk_, M, C, KD);
+  be_.matmul_forward(v_.data(), x, wv_, bv_, M, C, KD);
   // Decay, in-context learning rate, gate: the LoRAs.
   sz(wh_, M * Rw_), sz(sw_, M * A), sz(w_, M * A), sz(ah_, M * Ra_), sz(a_, M * A), sz(gh_, M * Rg_), sz(g_, M * A);
-  lora_matmul_forward(wh_.data(), x, w1_, M, C, Rw_);
-  tanh_forward(wh_.data(), wh_.data(), M * Rw_);
-  lora_matmul_forward(sw_.data(), wh_.data(), w2_, M, Rw_, A);
-  lora_matmul_forward(ah_.data(), x, a1_, M, C, Ra_);
-  lora_matmul_forward(a_.data(), ah_.data(), a2_, M, Ra_, A);
-  lora_matmul_forward(gh_.data(), x, g1_, M, C, Rg_);
-  sigmoid_forward(gh_.data(), gh_.data(), M * Rg_);
-  lora_matmul_forward(g_.data(), gh_.data(), g2_, M, Rg_, A);
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < M * A; i++) {
-    const int64_t c = i % A;
-    const float s = sigmoid(sw_[size_t(i)] + w0_[c]);
-    sw_[size_t(i)] = s;  // σ(w_lora), kept for the backward
-    w_[size_t(i)] = std::exp(-kDecayScale * s);
-    a_[size_t(i)] = sigmoid(a_[size_t(i)] + a0_[c]);
-  }
+  be_.lora_matmul_forward(wh_.data(), x, w1_, M, C, Rw_);
+  be_.tanh_forward(wh_.data(), wh_.data(), M * Rw_);
+  be_.lora_matmul_forward(sw_.data(), wh_.data(), w2_, M, Rw_, A);
+  be_.lora_matmul_forward(ah_.data(), x, a1_, M, C, Ra_);
+  be_.lora_matmul_forward(a_.data(), ah_.data(), a2_, M, Ra_, A);
+  be_.lora_matmul_forward(gh_.data(), x, g1_, M, C, Rg_);
+  be_.sigmoid_forward(gh_.data(), gh_.data(), M * Rg_);
+  be_.lora_matmul_forward(g_.data(), gh_.data(), g2_, M, Rg_, A);
+  kern_.decay_iclr(sw_.data(), w_.data(), a_.data(), w0_, a0_, M, A);
   if (opt_.use_rope) {  // before the GQA expansion, as the reference does
-    rope_forward(r_.data(), io.pos, M, d.H, rope);
-    rope_forward(k_.data(), io.pos, M, d.KVH, rope);
+    be_.rope_forward(r_.data(), io.pos, M, d.H, rope);
+    be_.rope_forward(k_.data(), io.pos, M, d.KVH, rope);
   }
   sz(ke_, M * A), sz(ve_, M * A), sz(kk_, M * A), sz(kappa_, M * A), sz(kt_, M * A);
-  gqa_expand(ke_.data(), k_.data(), M, d.H, d.KVH, d.N);
-  gqa_expand(ve_.data(), v_.data(), M, d.H, d.KVH, d.N);
+  be_.gqa_expand(ke_.data(), k_.data(), M, d.H, d.KVH, d.N);
+  be_.gqa_expand(ve_.data(), v_.data(), M, d.H, d.KVH, d.N);
   // κ: the unit-norm key the state forgets along; k̃: the key written.
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < M * A; i++) {
-    const int64_t c = i % A;
-    const float k = ke_[size_t(i)], a = a_[size_t(i)];
-    kk_[size_t(i)] = opt_.balance_state ? k : k * k_k_[c];
-    kt_[size_t(i)] = opt_.balance_state ? k * (1.0f - w_[size_t(i)] + a) : k * (1.0f + (a - 1.0f) * k_a_[c]);
-  }
-  l2norm_forward(kappa_.data(), kk_.data(), M, d.H, d.N);
+  kern_.keys(kk_.data(), kt_.data(), ke_.data(), a_.data(), w_.data(), k_k_, k_a_, M, A, opt_.balance_state);
+  be_.l2norm_forward(kappa_.data(), kk_.data(), M, d.H, d.N);
   // Value residual: layer 0 records its values, later layers mix towards them.
   sz(vmix_, M * A);
   if (layer_ == 0) {
-    std::memcpy(vmix_.data(), ve_.data(), sizeof(float) * size_t(M * A));
-    if (io.v_first) std::memcpy(io.v_first, ve_.data(), sizeof(float) * size_t(M * A));
+    be_.copy(vmix_.data(), ve_.data(), sizeof(float) * size_t(M * A));
+    if (io.v_first) be_.copy(io.v_first, ve_.data(), sizeof(float) * size_t(M * A));
   } else {
     sz(vh_, M * Rv_), sz(vs_, M * A);
-    lora_matmul_forward(vh_.data(), x, v1_, M, C, Rv_);
-    lora_matmul_forward(vs_.data(), vh_.data(), v2_, M, Rv_, A);
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < M * A; i++) {
-      const float s = sigmoid(vs_[size_t(i)] + v0_[i % A]);
-      vs_[size_t(i)] = s;
-      vmix_[size_t(i)] = ve_[size_t(i)] + (io.v_first[i] - ve_[size_t(i)]) * s;
-    }
+    be_.lora_matmul_forward(vh_.data(), x, v1_, M, C, Rv_);
+    be_.lora_matmul_forward(vs_.data(), vh_.data(), v2_, M, Rv_, A);
+    kern_.value_residual(vs_.data(), vmix_.data(), ve_.data(), io.v_first, v0_, M, A);
   }
   sz(ka_, M * A), sz(kb_, M * A), sz(p_raw_, M * A), sz(pn_, M * A), sz(gp_, M * A);
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < M * A; i++) {
-    ka_[size_t(i)] = -kappa_[size_t(i)];
-    kb_[size_t(i)] = kappa_[size_t(i)] * a_[size_t(i)];
-  }
-  wkv7_forward(p_raw_.data(), io.state, r_.data(), w_.data(), kt_.data(), vmix_.data(), ka_.data(), kb_.data(),
+  kern_.ka_kb(ka_.data(), kb_.data(), kappa_.data(), a_.data(), M * A);
+  be_.wkv7_forward(p_raw_.data(), io.state, r_.data(), w_.data(), kt_.data(), vmix_.data(), ka_.data(), kb_.data(),
                d.B, d.T, d.H, d.N, opt_.rwkv7_output_scale(d.N));
   if (opt_.groupnorm_att) {
     sz(gn_mean_, M * d.H), sz(gn_rstd_, M * d.H);
-    group_norm_forward(pn_.data(), gn_mean_.data(), gn_rstd_.data(), p_raw_.data(), ln_w_, ln_b_, M, d.H, d.N,
+    be_.group_norm_forward(pn_.data(), gn_mean_.data(), gn_rstd_.data(), p_raw_.data(), ln_w_, ln_b_, M, d.H, d.N,
                        float(d.N) * 1e-5f);
   } else {
-    std::memcpy(pn_.data(), p_raw_.data(), sizeof(float) * size_t(M * A));
+    be_.copy(pn_.data(), p_raw_.data(), sizeof(float) * size_t(M * A));
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < M * A; i++) gp_[size_t(i)] = g_[size_t(i)] * pn_[size_t(i)];
-  matmul_forward(io.y, gp_.data(), wo_, nullptr, M, A, C);
+  be_.mul(gp_.data(), g_.data(), pn_.data(), M * A);
+  be_.matmul_forward(io.y, gp_.data(), wo_, nullptr, M, A, C);
 }
 
 }  // namespace radlads

@@ -8,8 +8,9 @@
 //   out = o_proj(g⊙p)
 #pragma once
 
-#include <vector>
+#include <span>
 
+#include "models/mixers/rad_rwkv7/kernels.h"
 #include "models/mixers/token_mixer.h"
 #include "models/time_mix.h"
 
@@ -17,7 +18,7 @@ namespace radlads {
 
 class Rwkv7TimeMix final : public TokenMixer {
  public:
-  Rwkv7TimeMix(const Model& m, int layer);
+  Rwkv7TimeMix(const Backend& be, Workspace& ws, const Model& m, int layer);
   void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope) override;
   // d_y (M,C) -> d_xn (M,C) written; d_v_first (M,A): layers > 0 add their
   // gradient w.r.t. v_first, layer 0 adds it to its own v. Parameter gradients
@@ -26,6 +27,9 @@ class Rwkv7TimeMix final : public TokenMixer {
                 const float* v_first, const RopeTable& rope, Arena* g) override;
 
  private:
+  const Backend& be_;
+  Workspace& ws_;
+  const Rwkv7Kernels& kern_;
   std::string p_;
   int layer_;
   const StudentOptions& opt_;
@@ -34,11 +38,11 @@ class Rwkv7TimeMix final : public TokenMixer {
   const float *wq_, *bq_, *wk_, *bk_, *wv_, *bv_, *wo_;
   int Rw_ = 0, Ra_ = 0, Rv_ = 0, Rg_ = 0;
   // Forward buffers (kept for backward).
-  std::vector<float> x_, r_, k_, v_, wh_, sw_, w_, ah_, a_, gh_, g_, ke_, ve_, kk_, kappa_, kt_, vh_, vs_, vmix_,
+  std::span<float> x_, r_, k_, v_, wh_, sw_, w_, ah_, a_, gh_, g_, ke_, ve_, kk_, kappa_, kt_, vh_, vs_, vmix_,
       ka_, kb_, p_raw_, pn_, gn_mean_, gn_rstd_, gp_;
   bool zero_start_ = true;  // the forward began from a zero state: the only case backward handles
-  // Backward scratch (kept to avoid reallocating every step).
-  std::vector<float> d_gp_, d_g_, d_r_, d_w_, d_kt_, d_vm_, d_ka_, d_kb_, d_vs_, d_vh_, d_k_, d_v_, d_wh_, d_ah_,
+  // Backward scratch (from the workspace, after the forward's buffers).
+  std::span<float> d_gp_, d_g_, d_r_, d_w_, d_kt_, d_vm_, d_ka_, d_kb_, d_vs_, d_vh_, d_k_, d_v_, d_wh_, d_ah_,
       d_gh_, d_tmp_, d_tmp2_;
 };
 

@@ -14,8 +14,8 @@ namespace {
 
 class SoftmaxAttentionMixer final : public TokenMixer {
  public:
-  SoftmaxAttentionMixer(const Model& m, int layer)
-      : c_(m.cfg), w_(teacher_attention_weights(m, layer)), p_(fmt::format("model.layers.{}.", layer)),
+  SoftmaxAttentionMixer(const Backend& be, Workspace& ws, const Model& m, int layer)
+      : be_(be), ws_(ws), c_(m.cfg), w_(teacher_attention_weights(m, layer)), p_(fmt::format("model.layers.{}.", layer)),
         slot_(layer - (m.cfg.n_layer - m.student.num_attention_layers)) {
     CHECK(slot_ >= 0, "layer {} is not one of the softmax layers", layer);
   }
@@ -23,12 +23,12 @@ class SoftmaxAttentionMixer final : public TokenMixer {
   void forward(const MixDims& d, TimeMixIO& io, const RopeTable& rope) override {
     if (!io.kv) {  // fresh causal windows: the training forward, which keeps what backward needs
       xn_ = io.xn;
-      attention_block_forward_train(io.y, acts_, io.xn, w_, c_, d.B, d.T, io.pos, rope);
+      attention_block_forward_train(be_, ws_, io.y, acts_, io.xn, w_, c_, d.B, d.T, io.pos, rope);
       return;
     }
     // attention_block_forward wants a contiguous array of caches: one sequence at a time.
     for (int b = 0; b < d.B; b++)
-      attention_block_forward(io.y + int64_t(b) * d.T * d.C, io.xn + int64_t(b) * d.T * d.C, w_, c_, 1, d.T,
+      attention_block_forward(be_, ws_, io.y + int64_t(b) * d.T * d.C, io.xn + int64_t(b) * d.T * d.C, w_, c_, 1, d.T,
                               io.pos + int64_t(b) * d.T, io.kv[b], slot_, rope, scratch_);
   }
 
@@ -41,10 +41,12 @@ class SoftmaxAttentionMixer final : public TokenMixer {
                             G("self_attn.k_proj.bias"),   G("self_attn.v_proj.weight"), G("self_attn.v_proj.bias"),
                             G("self_attn.o_proj.weight")};
     // The forward's input xn must still be alive: the student keeps it per layer.
-    attention_block_backward(d_xn, ag, d_y, acts_, xn_, w_, c_, d.B, d.T, pos, rope);
+    attention_block_backward(be_, ws_, d_xn, ag, d_y, acts_, xn_, w_, c_, d.B, d.T, pos, rope);
   }
 
  private:
+  const Backend& be_;
+  Workspace& ws_;
   TeacherConfig c_;
   AttentionWeights w_;
   std::string p_;  // "model.layers.<l>."
@@ -56,8 +58,8 @@ class SoftmaxAttentionMixer final : public TokenMixer {
 
 }  // namespace
 
-std::unique_ptr<TokenMixer> make_softmax_attention_mixer(const Model& m, int layer) {
-  return std::make_unique<SoftmaxAttentionMixer>(m, layer);
+std::unique_ptr<TokenMixer> make_softmax_attention_mixer(const Backend& be, Workspace& ws, const Model& m, int layer) {
+  return std::make_unique<SoftmaxAttentionMixer>(be, ws, m, layer);
 }
 
 }  // namespace radlads
