@@ -106,6 +106,7 @@ struct PhaseFlags {
 // The held-out table, then the benchmark comparison of the run's eval tasks
 // (student and teacher), added to OUT/results.json.
 int finish(const ExecContext& ctx, nlohmann::json results, const std::string& out_dir, bool json) {
+  if (ctx.rank() != 0) return 0;  // rank 0 reports and evaluates; the others are done
   std::FILE* out = human_out(json);
   fmt::print(out, "\n{}", heldout_table(results));
   const std::string tasks_spec = results.value("eval_tasks", "");
@@ -144,6 +145,8 @@ static CommandRegistration reg("convert", "RADLADS steps 0-3 and the teacher-vs-
   app.add_option("--step1-lr-end", o->step[0].lr_end, "step1 cosine's final learning rate (default 1e-5)");
   app.add_option("--step3-seq-len", o->step[2].seq_len, "step3 context length (default 16384)");
   app.add_option("--step3-kl", o->step[2].kl, "step3 loss: kl·KL + (1-kl)·CE (default 0: CE only)");
+  app.add_option("--step3-batch", o->step[2].batch,
+                 "step3 windows per optimiser step (default 1; a multiple of the process count under mpirun)");
   app.add_option("--seq-len", o->seq_len, "Context length of steps 1 and 2 (default 512)");
   app.add_option("--batch", o->batch, "Windows per optimiser step, steps 1 and 2 (default 8)");
   app.add_option("--micro-batch", o->micro_batch, "Windows per forward/backward (default 1)");

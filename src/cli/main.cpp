@@ -2,6 +2,7 @@
 // parses, dispatches. User errors print one line and exit 2.
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "cli/command.h"
@@ -56,22 +57,33 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;
   }
+  // Outlives the context: under mpirun an error on one rank stops them all
+  // (MPI_Abort) instead of leaving the others in a collective.
+  std::shared_ptr<radlads::Comm> comm;
+  auto failed = [&](int status) {
+    if (comm && comm->size() > 1) comm->abort(status);
+    return status;
+  };
   try {
-    radlads::ExecContext ctx = radlads::ExecContext::local(threads);
+    radlads::ExecContext ctx = radlads::ExecContext::launched(threads);
+    comm = ctx.comm;
     ctx.backend = &radlads::backend_by_name(backend);
     for (auto& [sub, run] : runs)
       if (sub->parsed()) return run(ctx);
   } catch (const radlads::Interrupted& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "\nradlads: %s\n", e.what());
-    return 128 + e.signal;
+    if (!comm || comm->rank() == 0) std::fprintf(stderr, "\nradlads: %s\n", e.what());
+    return 128 + e.signal;  // every rank stops after the same step (run_convert agrees on it)
   } catch (const radlads::Error& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "radlads: error: %s\n", e.what());
-    return 2;
+    if (comm && comm->size() > 1)
+      std::fprintf(stderr, "radlads: error (rank %d of %d): %s\n", comm->rank(), comm->size(), e.what());
+    else
+      std::fprintf(stderr, "radlads: error: %s\n", e.what());
+    return failed(2);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "radlads: error: out of memory\n");
-    return 2;
+    return failed(2);
   }
   return 2;
 }

@@ -2,8 +2,8 @@
 // only way ranks exchange data. Training calls it at fixed points (the
 // gradient arena after backward, the loss sums for the log); in one process
 // LocalComm makes every call a no-op, so a single-process run pays nothing.
-// An MPI implementation (and NCCL between GPUs) is one more class behind the
-// same calls. Every sum is taken in rank order, so the result is the same
+// comm_mpi.cpp implements it over MPI; NCCL between GPUs will be one more
+// class behind the same calls. Every sum is taken in rank order, so the result is the same
 // bits on every rank and does not depend on arrival order.
 #pragma once
 
@@ -28,11 +28,22 @@ class Comm {
   // recv + rank·n, the in-place form ZeRO's parameter gather uses).
   virtual void all_gather(const float* send, int64_t n, float* recv) = 0;
   virtual void barrier() = 0;
+  // Ends every rank's process with status: an error on one rank must not
+  // leave the others waiting in a collective. One process: does nothing
+  // (the caller exits).
+  virtual void abort(int status) { (void)status; }
 };
 
 // One process, one rank: sums and broadcasts leave buf as it is; all_gather
 // copies send into recv.
 std::unique_ptr<Comm> make_local_comm();
+
+// The ranks mpirun started (engine/comm_mpi.cpp; only in a build with MPI).
+// Initialises MPI if needed and finalises it when destroyed.
+std::unique_ptr<Comm> make_mpi_comm();
+// The world size an MPI launcher announces in the environment (OpenMPI's
+// OMPI_COMM_WORLD_SIZE, or PMI_SIZE); 0 when the process was not started by one.
+int mpi_world_size_from_env();
 
 // size ranks inside one process, one thread each: the executable
 // specification of the collectives (and the test double for code written for

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/error.h"
@@ -23,5 +25,11 @@ class LocalComm final : public Comm {
 }  // namespace
 
 std::unique_ptr<Comm> make_local_comm() { return std::make_unique<LocalComm>(); }
+
+int mpi_world_size_from_env() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+    if (const char* s = std::getenv(v)) return std::max(0, std::atoi(s));
+  return 0;
+}
 
 }  // namespace radlads

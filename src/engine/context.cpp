@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include "core/error.h"
+
 namespace radlads {
 
 namespace {
@@ -19,6 +21,21 @@ ExecContext ExecContext::local(int threads, uint64_t seed) {
   c.seed = seed;
   c.comm = make_local_comm();
   c.bind();
+  return c;
+}
+
+ExecContext ExecContext::launched(int threads, uint64_t seed) {
+  ExecContext c = local(threads, seed);
+  const int world = mpi_world_size_from_env();
+  if (world == 0) return c;
+#ifdef RADLADS_HAVE_MPI
+  c.comm = make_mpi_comm();
+#else
+  if (world > 1)
+    fail("started by an MPI launcher with {} ranks, but this build has no MPI: install libopenmpi-dev "
+         "(scripts/setup.sh does) and rebuild",
+         world);
+#endif
   return c;
 }
 

@@ -31,6 +31,10 @@ struct ExecContext {
   // One process: threads ≤ 0 means every core (OMP_NUM_THREADS when set).
   // Binds the thread count before returning.
   static ExecContext local(int threads = 0, uint64_t seed = 0);
+  // What the launch asks for: the ranks of mpirun when it started this
+  // process (MPI build; throws Error naming the remedy in a build without
+  // MPI), else one process as local(). threads is per rank.
+  static ExecContext launched(int threads = 0, uint64_t seed = 0);
 
   // Makes this context's thread count the one the CPU backend's pool uses
   // (OpenMP, which oneDNN and OpenBLAS share). A context is bound when made;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 
@@ -87,6 +88,13 @@ std::string heldout_table(const json& results) {
 }
 
 json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
+  // Under mpirun every rank trains its share of each batch; rank 0 alone
+  // writes (run folder, metrics, progress, checkpoints, evaluations, the
+  // final student) and the others wait for it where they must.
+  const bool lead = ctx.rank() == 0;
+  const std::string resume_cmd =
+      (ctx.world() > 1 ? fmt::format("mpirun -np {} ", ctx.world()) : std::string()) + "radlads convert --out " +
+      cfg.out + " --resume";
   const std::string out = cfg.out, ckdir = join(out, "checkpoints"), log_path = join(out, "metrics.jsonl");
   std::error_code ec;
   std::optional<TrainState> ck;
@@ -104,27 +112,42 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
     cfg.out = out;
     resume = false;
     restart = true;
-    fs::remove_all(ckdir, ec);  // at most a half-written first checkpoint
-    fmt::print(stderr, "radlads convert: {} has no checkpoint yet: starting its run again from step 0\n", out);
+    if (lead) {
+      fs::remove_all(ckdir, ec);  // at most a half-written first checkpoint
+      fmt::print(stderr, "radlads convert: {} has no checkpoint yet: starting its run again from step 0\n", out);
+    }
   }
   if (resume) {
     ck_dir = *latest;
     ck = read_checkpoint_state(ck_dir);
     cfg = run_config_from_json(ck->config);
     cfg.out = out;
-    if (cfg.threads > 0 && cfg.threads != ctx.threads)
+    const int ranks = std::max(cfg.ranks, 1);
+    if (lead && ranks != ctx.world())
+      fmt::print(stderr,
+                 "radlads convert: warning: the run started with {} processes and resumes with {}; every step still "
+                 "reads the same windows, but gradients are summed in another order, so the result will differ in "
+                 "the last bits from an uninterrupted run (resume with mpirun -np {} for the same bits)\n",
+                 ranks, ctx.world(), ranks);
+    if (lead && cfg.threads > 0 && cfg.threads != ctx.threads)
       fmt::print(stderr,
                  "radlads convert: warning: the run started with {} threads and resumes with {}; the result will "
                  "differ in the last bits from an uninterrupted run (pass --threads {} for the same bits)\n",
                  cfg.threads, ctx.threads, cfg.threads);
   } else {
-    // A new run, or one started again from step 0, records the thread count it runs with.
+    // A new run, or one started again from step 0, records the threads and processes it runs with.
     cfg.threads = ctx.threads;
+    cfg.ranks = ctx.world();
     if (!restart && fs::exists(out, ec) && !fs::is_empty(out, ec))
       fail("{}: already exists; pass --resume to continue it, or choose a new folder", out);
   }
+  for (const PhaseConfig& pc : cfg.phases)  // before anything is written (train_phase checks it too)
+    if (pc.steps() > 0) check_batch_splits(pc, ctx.world());
   const json cfg_json = to_json(cfg);
-  fmt::print(stderr, "radlads convert, {} threads, resolved config:\n{}\n", ctx.threads, cfg_json.dump(2));
+  if (lead)
+    fmt::print(stderr, "radlads convert, {} process{} x {} threads, resolved config:\n{}\n", ctx.world(),
+               ctx.world() > 1 ? "es" : "", ctx.threads, cfg_json.dump(2));
+  ctx.comm->barrier();  // every rank has checked the folder before rank 0 creates it
 
   Model teacher = open_model(cfg.teacher);
   Model student = resume ? open_model(join(ck_dir, "model")) : initial_student(cfg, teacher);
@@ -141,24 +164,26 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
              join(cfg.data, "train.bin"), t, teacher.cfg.n_vocab);
   }
   HeldoutEvaluator heldout(ctx.be(), teacher, heldout_windows(cfg));
-  if (!resume) {  // only once every input has loaded: a bad one leaves no run folder behind
+  if (!resume && lead) {  // only once every input has loaded: a bad one leaves no run folder behind
     fs::create_directories(out, ec);
     if (ec) fail("{}: cannot create: {}", out, ec.message());
     write_json_atomic(join(out, "config.json"), cfg_json);
   }
 
-  if (resume) truncate_after_step(log_path, ck->phase, ck->step);
-  MetricsLog log(log_path, resume);
+  if (resume && lead) truncate_after_step(log_path, ck->phase, ck->step);
+  std::optional<MetricsLog> log;
+  if (lead) log.emplace(log_path, resume);
   auto has_eval = [&](const std::string& of) {
     for (const json& r : read_metrics(log_path))
       if (r.value("phase", "") == "eval" && r.value("of", "") == of) return true;
     return false;
   };
   auto evaluate = [&](const std::string& of) {
+    if (!lead) return;
     HeldoutScores s = heldout.score(student);
     print_eval(of, s);
-    log.append(eval_record(of, s));
-    log.sync();
+    log->append(eval_record(of, s));
+    log->sync();
   };
   if (!resume) evaluate(cfg.student.empty() ? "init" : "start");
 
@@ -179,48 +204,61 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
             align ? make_align_objective(ctx.be(), teacher, student, tg)
                   : make_distill_objective(ctx.be(), &teacher, student, pc.kl_weight, pc.ce_weight, tg);
         WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
-        fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M)\n", pc.name,
-                   pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6);
+        if (lead)
+          fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M)\n", pc.name,
+                     pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6);
         ProgressOptions popt;
         popt.start_step = start;
         popt.start_tokens = start * pc.tokens_per_step();
-        ProgressBar bar(pc.name, pc.steps(), pc.steps() * pc.tokens_per_step(), popt);
+        std::optional<ProgressBar> bar;
+        if (lead) bar.emplace(pc.name, pc.steps(), pc.steps() * pc.tokens_per_step(), popt);
         const double t_phase = now_seconds();
         train_phase(ctx, pc, *obj, params, opt, sampler, start, [&](const StepReport& r) {
-          const int sig = stop.requested();
+          int sig = stop.requested();
+          if (ctx.world() > 1) {  // every rank stops after the same step, or some would wait forever
+            double any = sig;
+            ctx.comm->all_reduce_sum(&any, 1);
+            if (any > 0 && !sig) sig = SIGTERM;  // (mpirun forwards a signal to every rank)
+          }
           json rec = {{"phase", pc.name}, {"step", r.step},     {"tokens", r.tokens},
                       {"loss", r.loss},   {"lr", r.lr},         {"grad_norm", r.grad_norm},
                       {"tok_s", double(pc.tokens_per_step()) / std::max(r.seconds, 1e-9)},
                       {"time_s", now_seconds() - t_phase}};
           if (align) rec["layer_loss"] = r.layer_loss;
-          log.append(rec);
-          bar.update(r.step, r.tokens, r.loss, fmt::format("lr {:.2e} |g| {:.3f}", r.lr, r.grad_norm));
+          if (lead) {
+            log->append(rec);
+            bar->update(r.step, r.tokens, r.loss, fmt::format("lr {:.2e} |g| {:.3f}", r.lr, r.grad_norm));
+          }
           const bool last = r.step == pc.steps();
           if (sig || last || (cfg.checkpoint_every > 0 && r.step % cfg.checkpoint_every == 0)) {
-            log.sync();
-            TrainState st{pc.name, r.step, pc.steps(), r.tokens, cfg_json};
-            save_checkpoint(ckdir, student, params, opt, st);
+            if (lead) {
+              log->sync();
+              TrainState st{pc.name, r.step, pc.steps(), r.tokens, cfg_json};
+              save_checkpoint(ckdir, student, params, opt, st);
+            }
+            ctx.comm->barrier();  // the checkpoint is complete before any rank goes on (or stops)
           }
           if (sig)
             throw Interrupted(fmt::format("stopped by signal {} after {} step {} of {}; checkpoint written. Continue "
-                                          "with: radlads convert --out {} --resume",
-                                          sig, pc.name, r.step, pc.steps(), out),
+                                          "with: {}",
+                                          sig, pc.name, r.step, pc.steps(), resume_cmd),
                               sig);
         });
-        bar.finish();
+        if (bar) bar->finish();
       }
-      if (!has_eval(pc.name)) evaluate(pc.name);
+      if (lead && !has_eval(pc.name)) evaluate(pc.name);
     }
 
     if (const int sig = stop.requested())  // arrived during an evaluation: every step is checkpointed
-      throw Interrupted(fmt::format("stopped by signal {} after the training; continue with: radlads convert --out {} "
-                                    "--resume (it writes the final student and results)",
-                                    sig, out),
+      throw Interrupted(fmt::format("stopped by signal {} after the training; continue with: {} (it writes the "
+                                    "final student and results)",
+                                    sig, resume_cmd),
                         sig);
   }
 
   // The final student, replacing one a finished-then-resumed run wrote.
   const std::string final_dir = join(out, "student");
+  if (!lead) return json{{"student", final_dir}, {"teacher", cfg.teacher}, {"rank", ctx.rank()}};
   fs::remove_all(final_dir, ec);
   save_model_hf(student, final_dir);
   fmt::print(stderr, "wrote {}\n", final_dir);

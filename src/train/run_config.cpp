@@ -88,6 +88,7 @@ json to_json(const RunConfig& c) {
           {"eval_limit", c.eval_limit},
           {"teacher_gemm", c.teacher_gemm},
           {"threads", c.threads},
+          {"ranks", c.ranks},
           {"phases", phases}};
 }
 
@@ -109,6 +110,7 @@ RunConfig run_config_from_json(const json& j) {
     // Runs saved before the field existed trained with an fp32 teacher.
     c.teacher_gemm = j.value("teacher_gemm", std::string("f32"));
     c.threads = j.value("threads", 0);
+    c.ranks = j.value("ranks", 0);
     if (c.teacher_gemm != "f32" && c.teacher_gemm != "bf16") fail("run config: teacher_gemm '{}' (f32, bf16)", c.teacher_gemm);
     for (const auto& p : j.at("phases")) c.phases.push_back(phase_from_json(p));
     return c;

@@ -48,6 +48,7 @@ struct RunConfig {
   // older than it). Reductions follow the thread count, so a resume is bit
   // for bit only with the same count.
   int threads = 0;
+  int ranks = 0;  // processes (mpirun -np) the run started with; 0: not recorded (one)
   std::vector<PhaseConfig> phases;  // align, distill, extend (all three, budgets may be 0)
 
   // The paper's settings (DESIGN.md "The protocol") for the three phases.

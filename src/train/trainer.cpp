@@ -10,14 +10,24 @@
 
 namespace radlads {
 
+void check_batch_splits(const PhaseConfig& pc, int world) {
+  if (pc.batch % world != 0)
+    fail("phase {}: a batch of {} windows does not split over {} ranks; make it a multiple of {} (--batch for "
+         "steps 1-2, --step3-batch for step 3)",
+         pc.name, pc.batch, world, world);
+}
+
 void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt,
                  const WindowSampler& sampler, int64_t start_step,
                  const std::function<void(const StepReport&)>& after_step) {
   const int T = pc.seq_len, B = pc.batch, MB = std::min(pc.micro_batch, pc.batch);
   CHECK(T > 0 && B > 0 && MB > 0, "phase {}: bad batch shape", pc.name);
-  // Every rank would read the whole batch: sharding the windows by rank is
-  // the scale-out work, not done yet.
-  CHECK(ctx.world() == 1, "phase {}: {} ranks, but the data is not sharded by rank yet", pc.name, ctx.world());
+  // Data parallel: rank r of N takes the r-th contiguous share of each
+  // step's global batch (windows step·B + r·B/N …), so the global data order
+  // is the one-process order whatever N is.
+  const int N = ctx.world(), R = ctx.rank();
+  check_batch_splits(pc, N);
+  const int local_B = B / N, first = R * local_B;
   LrSchedule sched = pc.lr;
   sched.total_steps = std::max<int64_t>(1, pc.steps());
   const int64_t rows_per_step = int64_t(B) * obj.rows_per_window(T);
@@ -33,9 +43,10 @@ void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, 
     total.sum = 0;
     total.rows = 0;
     std::fill(total.layer_sum.begin(), total.layer_sum.end(), 0.0);
-    for (int k = 0; k < B; k += MB) {
-      const int nb = std::min(MB, B - k);
-      for (int b = 0; b < nb; b++) sampler.window(step * B + k + b, windows.data() + size_t(b) * size_t(T + 1));
+    for (int k = 0; k < local_B; k += MB) {
+      const int nb = std::min(MB, local_B - k);
+      for (int b = 0; b < nb; b++)
+        sampler.window(step * B + first + k + b, windows.data() + size_t(b) * size_t(T + 1));
       const ObjectiveLoss& l = obj.accumulate(windows.data(), nb, T, grad_scale, &params.grads);
       total.sum += l.sum;
       total.rows += l.rows;

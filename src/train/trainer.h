@@ -30,10 +30,15 @@ struct StepReport {
   std::vector<double> layer_loss;  // alignment: per-layer means (NaN for layers not aligned)
 };
 
+// Under N ranks each takes B/N windows of a step: throws Error naming the
+// phase and the flag to change when B is not a multiple of N.
+void check_batch_splits(const PhaseConfig& pc, int world);
+
 // Runs steps start_step .. pc.steps()-1; after_step is called after each
-// (logging, progress, checkpoints). The gradients and loss sums of a step go
-// through ctx's all-reduce before the norm, clip and update (a no-op in one
-// process: the seam data-parallel training plugs into).
+// (logging, progress, checkpoints). Rank r of N reads the r-th contiguous
+// B/N windows of each step's global batch; the gradients and loss sums go
+// through ctx's all-reduce (rank order) before the norm, clip and update, so
+// every rank applies the same update (one process: the all-reduce is a no-op).
 void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt, const WindowSampler& sampler,
                  int64_t start_step, const std::function<void(const StepReport&)>& after_step);
 
