@@ -30,7 +30,9 @@ namespace {
 
 std::string mpirun() {
   // Debian's OpenMPI: root needs --allow-run-as-root; 2 ranks may exceed the cores.
-  return "OMPI_MCA_plm_rsh_agent=false mpirun --allow-run-as-root --oversubscribe -np 2 ";
+  // No ssh needed for local ranks; no ptrace-based single copy (containers forbid it).
+  return "OMPI_MCA_plm_rsh_agent=false OMPI_MCA_btl_vader_single_copy_mechanism=none mpirun --allow-run-as-root "
+         "--oversubscribe -np 2 ";
 }
 
 std::string convert_args(const std::string& data, const std::string& out) {
