@@ -85,11 +85,18 @@ double max_rel_diff(const std::string& dir_a, const std::string& dir_b) {
 
 }  // namespace
 
-TEST(ConvertMpi, TwoRanksGiveTheOneProcessStudent) {
+// Every test needs a build with MPI and one thread per rank.
+class ConvertMpi : public ::testing::Test {
+ protected:
+  void SetUp() override {
 #ifndef RADLADS_HAVE_MPI
-  FAIL() << "this build has no MPI (scripts/setup.sh installs libopenmpi-dev; reconfigure)";
-#else
-  setenv("OMP_NUM_THREADS", "1", 1);
+    FAIL() << "this build has no MPI (scripts/setup.sh installs libopenmpi-dev; reconfigure)";
+#endif
+    setenv("OMP_NUM_THREADS", "1", 1);
+  }
+};
+
+TEST_F(ConvertMpi, TwoRanksGiveTheOneProcessStudent) {
   TempDir tmp;
   const std::string data = tiny_data(tmp), one = tmp.file("one"), two = tmp.file("two");
   auto r = run_cli(convert_args(data, one));
@@ -123,7 +130,6 @@ TEST(ConvertMpi, TwoRanksGiveTheOneProcessStudent) {
             std::string::npos)
       << r.out;
   EXPECT_FALSE(std::filesystem::exists(tmp.file("odd")));
-#endif
 }
 
 // Two windows per rank: rank r sums its own two micro-batches first, so the
@@ -131,11 +137,7 @@ TEST(ConvertMpi, TwoRanksGiveTheOneProcessStudent) {
 // Rounding then differs in the last bits and grows a little over the steps;
 // the students agree to 3e-4 of each tensor's scale (measured 3.1e-5 on an
 // AVX-512 Xeon; a tenfold margin for other kernels and machines).
-TEST(ConvertMpi, TwoWindowsPerRankAgreeToRounding) {
-#ifndef RADLADS_HAVE_MPI
-  FAIL() << "this build has no MPI (scripts/setup.sh installs libopenmpi-dev; reconfigure)";
-#else
-  setenv("OMP_NUM_THREADS", "1", 1);
+TEST_F(ConvertMpi, TwoWindowsPerRankAgreeToRounding) {
   TempDir tmp;
   const std::string data = tiny_data(tmp), one = tmp.file("one"), two = tmp.file("two");
   auto args = [&](const std::string& out) {
@@ -151,16 +153,11 @@ TEST(ConvertMpi, TwoWindowsPerRankAgreeToRounding) {
   std::printf("two windows per rank: largest difference %.3g of a tensor's scale\n", d);
   EXPECT_GT(d, 0.0) << "a different summation order should show in the last bits";
   EXPECT_LT(d, 3e-4);
-#endif
 }
 
 // SIGKILL of one rank mid-run: mpirun stops the whole job and says which rank
 // died; --resume under mpirun finishes with the uninterrupted run's weights.
-TEST(ConvertMpi, KilledRankStopsTheJobAndResumeIsBitExact) {
-#ifndef RADLADS_HAVE_MPI
-  FAIL() << "this build has no MPI (scripts/setup.sh installs libopenmpi-dev; reconfigure)";
-#else
-  setenv("OMP_NUM_THREADS", "1", 1);
+TEST_F(ConvertMpi, KilledRankStopsTheJobAndResumeIsBitExact) {
   TempDir tmp;
   const std::string data = tiny_data(tmp), ref = tmp.file("ref"), run = tmp.file("run");
   auto args = [&](const std::string& out) {  // long enough to kill mid-run: 800 align steps
@@ -192,7 +189,6 @@ TEST(ConvertMpi, KilledRankStopsTheJobAndResumeIsBitExact) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(read_text_file(ref + "/student/model.safetensors") == read_text_file(run + "/student/model.safetensors"))
       << "the resumed two-rank run differs from the uninterrupted one";
-#endif
 }
 
 }  // namespace radlads
