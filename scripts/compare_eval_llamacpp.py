@@ -19,8 +19,10 @@ usage: compare_eval_llamacpp.py --bin build/radlads --model M.gguf
        [--task hellaswag] [--limit 200] [--tol 1e-3] [--data DIR]
 """
 import argparse
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -93,6 +95,8 @@ def main():
     from llama_cpp import Llama
 
     tmp = tempfile.mkdtemp(prefix="radlads_evalcmp_")
+
+    atexit.register(shutil.rmtree, tmp, True)  # the f32 GGUF is ~600 MB: never leave it behind
     f32 = a.f32
     if not f32:
         f32 = os.path.join(tmp, "model.f32.gguf")

@@ -13,8 +13,10 @@ usage: compare_teacher_llamacpp.py --bin build/radlads --model M.gguf --text F
        [--ctx 512] [--windows 5]
 """
 import argparse
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,8 @@ def main():
     from llama_cpp import Llama
 
     tmp = tempfile.mkdtemp(prefix="radlads_cmp_")
+
+    atexit.register(shutil.rmtree, tmp, True)  # the f32 GGUF is ~600 MB: never leave it behind
     f32 = os.path.join(tmp, "teacher.f32.gguf")
     run([a.bin, "export", a.model, "--format", "gguf", "--dtype", "f32", "--out", f32])
     ids = [int(t) for t in run([a.bin, "tokenize", f32, "--file", a.text, "--ids", "--no-special"]).split()]
