@@ -95,4 +95,16 @@ TEST(Backend, ColumnSumsAccumulateAndNullIsFrozen) {
   for (float v : x) ASSERT_EQ(v, 1.5f);
 }
 
+TEST(Backend, EmbeddingCopiesRowsAndRefusesIdsOutsideTheVocabulary) {
+  const int64_t V = 5, C = 3;
+  auto table = randn(size_t(V * C), 7);
+  const std::vector<int32_t> ok = {4, 0, 2}, bad = {1, 5};
+  std::vector<float> out(size_t(3 * C));
+  cpu_backend().embedding_forward(out.data(), table.data(), ok.data(), 3, C, V);
+  for (int64_t i = 0; i < 3; i++)
+    for (int64_t c = 0; c < C; c++) ASSERT_EQ(out[size_t(i * C + c)], table[size_t(ok[size_t(i)] * C + c)]);
+  const std::string e = error_of([&] { cpu_backend().embedding_forward(out.data(), table.data(), bad.data(), 2, C, V); });
+  EXPECT_NE(e.find("token id 5 is outside the vocabulary (0..4)"), std::string::npos) << e;
+}
+
 }  // namespace radlads
