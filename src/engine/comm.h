@@ -24,9 +24,20 @@ class Comm {
   virtual void all_reduce_sum(double* buf, int64_t n) = 0;
   // buf (bytes) on every rank ← buf of rank root.
   virtual void broadcast(void* buf, size_t bytes, int root) = 0;
-  // recv (size·n) ← the send (n) of rank 0, then rank 1, … (send may alias
-  // recv + rank·n, the in-place form ZeRO's parameter gather uses).
-  virtual void all_gather(const float* send, int64_t n, float* recv) = 0;
+  // ZeRO's two collectives, over a partition of a flat buffer of floats:
+  // rank r owns [bounds[r], bounds[r+1]) (bounds has size()+1 entries, from 0,
+  // non-decreasing; a range may be empty).
+  // This rank's range of buf ← the rank-order sum of that range over every
+  // rank (the same bits as all_reduce_sum there); the rest of buf is left
+  // unspecified. Each rank sends what it does not own once: half an all-reduce.
+  virtual void reduce_scatter_sum(float* buf, const std::vector<int64_t>& bounds) = 0;
+  // Every range of buf ← its owner's bits, in place (the updated parameters
+  // after a sharded optimiser step).
+  virtual void all_gather_ranges(float* buf, const std::vector<int64_t>& bounds) = 0;
+  // Point to point, matched in order per (sender, receiver) pair: bytes must
+  // equal on both sides. For streaming a sharded state to rank 0 (checkpoints).
+  virtual void send(const void* buf, size_t bytes, int dest) = 0;
+  virtual void recv(void* buf, size_t bytes, int src) = 0;
   virtual void barrier() = 0;
   // Ends every rank's process with status: an error on one rank must not
   // leave the others waiting in a collective. One process: does nothing
@@ -34,8 +45,8 @@ class Comm {
   virtual void abort(int status) { (void)status; }
 };
 
-// One process, one rank: sums and broadcasts leave buf as it is; all_gather
-// copies send into recv.
+// One process, one rank: every collective leaves buf as it is; send and recv
+// fail (there is no other rank).
 std::unique_ptr<Comm> make_local_comm();
 
 // The ranks mpirun started (engine/comm_mpi.cpp; only in a build with MPI).

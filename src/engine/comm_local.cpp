@@ -16,10 +16,16 @@ class LocalComm final : public Comm {
   void all_reduce_sum(float*, int64_t) override {}
   void all_reduce_sum(double*, int64_t) override {}
   void broadcast(void*, size_t, int root) override { CHECK(root == 0, "broadcast from rank {} of 1", root); }
-  void all_gather(const float* send, int64_t n, float* recv) override {
-    if (send != recv) std::memmove(recv, send, size_t(n) * sizeof(float));
-  }
+  void reduce_scatter_sum(float*, const std::vector<int64_t>& bounds) override { check_one(bounds); }
+  void all_gather_ranges(float*, const std::vector<int64_t>& bounds) override { check_one(bounds); }
+  void send(const void*, size_t, int dest) override { fail("send to rank {}: a one-process run has no other rank", dest); }
+  void recv(void*, size_t, int src) override { fail("receive from rank {}: a one-process run has no other rank", src); }
   void barrier() override {}
+
+ private:
+  static void check_one(const std::vector<int64_t>& bounds) {
+    CHECK(bounds.size() == 2 && bounds[0] == 0, "a partition over {} ranks in a one-process run", bounds.size() - 1);
+  }
 };
 
 }  // namespace

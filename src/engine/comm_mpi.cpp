@@ -7,6 +7,11 @@
 // and passing it on, then a broadcast from the last rank. Each link carries
 // the buffer once, as in a ring, and chunks overlap across ranks; the chain's
 // latency grows with the rank count.
+//
+// ZeRO's reduce_scatter_sum and all_gather_ranges are direct exchanges
+// (non-blocking sends and receives between every pair, in rounds of bounded
+// size): each rank sends and receives (N−1)/N of the buffer once, and the
+// owner of a range adds the contributions in rank order.
 #include <mpi.h>
 
 #include <algorithm>
@@ -24,7 +29,8 @@ namespace radlads {
 namespace {
 
 constexpr int64_t kChunkBytes = int64_t(4) << 20;
-constexpr int kTagChain = 7001;
+constexpr int64_t kStageBytes = int64_t(32) << 20;
+constexpr int kTagChain = 7001, kTagScatter = 7002, kTagGather = 7003, kTagPoint = 7004;
 
 void check_mpi(int rc, const char* what) {
   if (rc != MPI_SUCCESS) {
@@ -73,12 +79,70 @@ class MpiComm final : public Comm {
       check_mpi(MPI_Bcast(p + o, m, MPI_BYTE, root, MPI_COMM_WORLD), "broadcast");
     }
   }
-  void all_gather(const float* send, int64_t n, float* recv) override {
-    CHECK(n <= INT_MAX, "all_gather of {} floats per rank: over MPI's int count", n);
-    const bool in_place = send == recv + int64_t(rank_) * n;
-    check_mpi(MPI_Allgather(in_place ? MPI_IN_PLACE : send, int(n), MPI_FLOAT, recv, int(n), MPI_FLOAT,
-                            MPI_COMM_WORLD),
-              "all_gather");
+  void reduce_scatter_sum(float* buf, const std::vector<int64_t>& bounds) override {
+    check_bounds(bounds);
+    // Direct: in round c every rank sends chunk c of each range it does not
+    // own to that range's owner, which adds the size contributions in rank
+    // order. Rounds are sized so that the staging stays near kStageBytes.
+    const int64_t chunk = round_chunk();
+    const int64_t lo = bounds[size_t(rank_)], len = bounds[size_t(rank_) + 1] - lo;
+    stage_.resize(size_t(size_ + 1) * size_t(chunk));
+    float* acc = stage_.data() + size_t(size_) * size_t(chunk);
+    for (int64_t o = 0; o < max_len(bounds); o += chunk) {
+      reqs_.clear();
+      const int m = int(std::clamp<int64_t>(len - o, 0, chunk));
+      for (int q = 0; q < size_; q++)
+        if (q != rank_ && m > 0) post_recv(stage_.data() + size_t(q) * size_t(chunk), m, q, kTagScatter);
+      for (int q = 0; q < size_; q++) {
+        const int mq = int(std::clamp<int64_t>(bounds[size_t(q) + 1] - bounds[size_t(q)] - o, 0, chunk));
+        if (q != rank_ && mq > 0) post_send(buf + bounds[size_t(q)] + o, mq, q, kTagScatter);
+      }
+      wait_all("reduce_scatter");
+      for (int q = 0; q < size_; q++) {
+        const float* x = q == rank_ ? buf + lo + o : stage_.data() + size_t(q) * size_t(chunk);
+        if (q == 0)
+          for (int i = 0; i < m; i++) acc[i] = 0.0f + x[i];  // as the thread group: 0 + b0 + b1 + …
+        else
+          for (int i = 0; i < m; i++) acc[i] += x[i];
+      }
+      if (m > 0) std::memcpy(buf + lo + o, acc, size_t(m) * sizeof(float));
+    }
+  }
+  void all_gather_ranges(float* buf, const std::vector<int64_t>& bounds) override {
+    check_bounds(bounds);
+    const int64_t chunk = round_chunk();
+    const int64_t lo = bounds[size_t(rank_)], len = bounds[size_t(rank_) + 1] - lo;
+    for (int64_t o = 0; o < max_len(bounds); o += chunk) {
+      reqs_.clear();
+      for (int q = 0; q < size_; q++) {
+        const int mq = int(std::clamp<int64_t>(bounds[size_t(q) + 1] - bounds[size_t(q)] - o, 0, chunk));
+        if (q != rank_ && mq > 0) post_recv(buf + bounds[size_t(q)] + o, mq, q, kTagGather);
+      }
+      const int m = int(std::clamp<int64_t>(len - o, 0, chunk));
+      for (int q = 0; q < size_; q++)
+        if (q != rank_ && m > 0) post_send(buf + lo + o, m, q, kTagGather);
+      wait_all("all_gather");
+    }
+  }
+  void send(const void* buf, size_t bytes, int dest) override {
+    CHECK(dest >= 0 && dest < size_ && dest != rank_, "send to rank {} from rank {}", dest, rank_);
+    const char* p = static_cast<const char*>(buf);
+    for (size_t o = 0; o < bytes; o += size_t(INT_MAX)) {
+      const int m = int(std::min(bytes - o, size_t(INT_MAX)));
+      check_mpi(MPI_Send(p + o, m, MPI_BYTE, dest, kTagPoint, MPI_COMM_WORLD), "send");
+    }
+  }
+  void recv(void* buf, size_t bytes, int src) override {
+    CHECK(src >= 0 && src < size_ && src != rank_, "receive from rank {} on rank {}", src, rank_);
+    char* p = static_cast<char*>(buf);
+    for (size_t o = 0; o < bytes; o += size_t(INT_MAX)) {
+      const int m = int(std::min(bytes - o, size_t(INT_MAX)));
+      MPI_Status st;
+      check_mpi(MPI_Recv(p + o, m, MPI_BYTE, src, kTagPoint, MPI_COMM_WORLD, &st), "receive");
+      int got = 0;
+      MPI_Get_count(&st, MPI_BYTE, &got);
+      CHECK(got == m, "rank {} sent {} bytes, rank {} expected {}", src, got, rank_, m);
+    }
   }
   void barrier() override { check_mpi(MPI_Barrier(MPI_COMM_WORLD), "barrier"); }
   void abort(int status) override {
@@ -88,6 +152,31 @@ class MpiComm final : public Comm {
   }
 
  private:
+  void check_bounds(const std::vector<int64_t>& b) const {
+    CHECK(b.size() == size_t(size_) + 1 && b[0] == 0, "a partition of {} ranges over {} ranks", b.size() - 1, size_);
+    for (size_t i = 1; i < b.size(); i++) CHECK(b[i] >= b[i - 1], "partition bounds decrease at {}", i);
+  }
+  static int64_t max_len(const std::vector<int64_t>& b) {
+    int64_t m = 0;
+    for (size_t i = 1; i < b.size(); i++) m = std::max(m, b[i] - b[i - 1]);
+    return m;
+  }
+  // Floats per round of the partitioned collectives: size·chunk floats staged.
+  int64_t round_chunk() const {
+    return std::max<int64_t>(int64_t(1) << 14, kStageBytes / int64_t(sizeof(float)) / int64_t(size_));
+  }
+  void post_recv(float* p, int n, int src, int tag) {
+    reqs_.emplace_back();
+    check_mpi(MPI_Irecv(p, n, MPI_FLOAT, src, tag, MPI_COMM_WORLD, &reqs_.back()), "receive");
+  }
+  void post_send(const float* p, int n, int dest, int tag) {
+    reqs_.emplace_back();
+    check_mpi(MPI_Isend(p, n, MPI_FLOAT, dest, tag, MPI_COMM_WORLD, &reqs_.back()), "send");
+  }
+  void wait_all(const char* what) {
+    check_mpi(MPI_Waitall(int(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE), what);
+  }
+
   template <class F>
   void chain_sum(F* buf, int64_t n) {
     if (size_ == 1 || n == 0) return;
@@ -120,6 +209,8 @@ class MpiComm final : public Comm {
   int rank_ = 0, size_ = 1;
   bool owns_ = false;
   std::vector<char> tmp_;  // one chunk, sized by the first reduction
+  std::vector<float> stage_;  // reduce_scatter: one chunk per rank and the sum
+  std::vector<MPI_Request> reqs_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/error.h"
 #include "engine/comm.h"
 #include "engine/context.h"
 
@@ -50,33 +51,66 @@ TEST(Comm, ThreadGroupAllReduceSumsInRankOrder) {
   }
 }
 
-TEST(Comm, ThreadGroupBroadcastAndAllGather) {
+TEST(Comm, ThreadGroupBroadcast) {
   const int n = 4;
-  const int64_t len = 5;
-  std::vector<std::vector<float>> bc(n), gathered(n), inplace(n);
+  std::vector<std::vector<float>> bc(n);
   on_ranks(n, [&](int r, Comm& c) {
-    std::vector<float> b(len, float(r + 1));
+    std::vector<float> b(5, float(r + 1));
     c.broadcast(b.data(), b.size() * sizeof(float), 2);
     bc[size_t(r)] = b;
-    std::vector<float> mine(len), all(size_t(n * len), -1.0f);
-    for (int64_t i = 0; i < len; i++) mine[size_t(i)] = float(10 * r + i);
-    c.all_gather(mine.data(), len, all.data());
-    gathered[size_t(r)] = all;
-    // In place: this rank's slice already sits inside recv (ZeRO's gather).
-    std::vector<float> buf(size_t(n * len), -1.0f);
-    std::copy(mine.begin(), mine.end(), buf.begin() + r * len);
-    c.all_gather(buf.data() + r * len, len, buf.data());
-    inplace[size_t(r)] = buf;
     c.barrier();
   });
+  for (int r = 0; r < n; r++) EXPECT_EQ(bc[size_t(r)], std::vector<float>(5, 3.0f)) << r;
+}
+
+// A value whose rank-order sum rounds differently from other orders.
+float term(int r, int64_t i) { return float(((i * 2654435761LL + r * 40503LL) % 1000003) * 1e-3 + (r == 1 ? 1e7 : 0)); }
+
+TEST(Comm, ThreadGroupReduceScatterAndGatherOverAPartition) {
+  // Uneven ranges, one of them empty: what ZeRO's shards of a gradient arena look like.
+  const std::vector<int64_t> bounds = {0, 7, 7, 20, 33};
+  const int n = 4;
+  const int64_t len = bounds.back();
+  std::vector<std::vector<float>> reduced(n), gathered(n);
+  on_ranks(n, [&](int r, Comm& c) {
+    std::vector<float> x(static_cast<size_t>(len));
+    for (int64_t i = 0; i < len; i++) x[size_t(i)] = term(r, i);
+    c.reduce_scatter_sum(x.data(), bounds);
+    reduced[size_t(r)] = x;
+    std::vector<float> y(static_cast<size_t>(len), -1.0f);
+    for (int64_t i = bounds[size_t(r)]; i < bounds[size_t(r) + 1]; i++) y[size_t(i)] = float(100 * r + i);
+    c.all_gather_ranges(y.data(), bounds);
+    gathered[size_t(r)] = y;
+  });
   for (int r = 0; r < n; r++) {
-    EXPECT_EQ(bc[size_t(r)], std::vector<float>(len, 3.0f)) << r;
+    for (int64_t i = bounds[size_t(r)]; i < bounds[size_t(r) + 1]; i++) {
+      float want = 0;
+      for (int q = 0; q < n; q++) want += term(q, i);
+      ASSERT_EQ(reduced[size_t(r)][size_t(i)], want) << "rank " << r << " element " << i;
+    }
     for (int q = 0; q < n; q++)
-      for (int64_t i = 0; i < len; i++) {
-        EXPECT_EQ(gathered[size_t(r)][size_t(q * len + i)], float(10 * q + i));
-        EXPECT_EQ(inplace[size_t(r)][size_t(q * len + i)], float(10 * q + i));
-      }
+      for (int64_t i = bounds[size_t(q)]; i < bounds[size_t(q) + 1]; i++)
+        ASSERT_EQ(gathered[size_t(r)][size_t(i)], float(100 * q + i)) << "rank " << r << " element " << i;
   }
+}
+
+TEST(Comm, ThreadGroupSendAndReceiveKeepOrderPerPair) {
+  std::vector<int> got;
+  on_ranks(3, [&](int r, Comm& c) {
+    if (r == 0) {
+      for (int k = 0; k < 4; k++) {
+        int v = -1;
+        c.recv(&v, sizeof v, 1 + k % 2);  // alternately from ranks 1 and 2
+        got.push_back(v);
+      }
+    } else {
+      for (int k = 0; k < 2; k++) {
+        const int v = 10 * r + k;
+        c.send(&v, sizeof v, 0);
+      }
+    }
+  });
+  EXPECT_EQ(got, (std::vector<int>{10, 20, 11, 21}));
 }
 
 TEST(Comm, LocalCommIsOneRankThatChangesNothing) {
@@ -89,9 +123,11 @@ TEST(Comm, LocalCommIsOneRankThatChangesNothing) {
   ctx.comm->all_reduce_sum(x.data(), 3);
   ctx.comm->broadcast(x.data(), 12, 0);
   EXPECT_EQ(x, x0);
-  std::vector<float> out(3);
-  ctx.comm->all_gather(x.data(), 3, out.data());
-  EXPECT_EQ(out, x0);
+  ctx.comm->reduce_scatter_sum(x.data(), {0, 3});
+  ctx.comm->all_gather_ranges(x.data(), {0, 3});
+  EXPECT_EQ(x, x0);
+  int v = 0;
+  EXPECT_THROW(ctx.comm->send(&v, sizeof v, 1), Error);
   const nlohmann::json j = ctx.to_json();
   EXPECT_EQ(j.at("backend"), "cpu");
   EXPECT_EQ(j.at("threads"), 1);

@@ -17,7 +17,9 @@ template <class F>
 F value(int rank, int64_t i) {
   // Large and small terms mixed, so that another summation order rounds differently.
   const int64_t h = (i * 2654435761LL + rank * 40503LL) % 1000003;
-  return F(h) * F(1e-3) + ((i + rank) % 3 == 0 ? F(1e7) : F(0)) - (rank == 1 && i % 5 == 0 ? F(1e7) : F(0));
+  // The product is by a power of two, exact: a fused multiply-add (which the
+  // compiler may use in one inlined copy and not another) gives the same bits.
+  return F(h) * F(0.0009765625) + ((i + rank) % 3 == 0 ? F(1e7) : F(0)) - (rank == 1 && i % 5 == 0 ? F(1e7) : F(0));
 }
 
 int failures = 0;
@@ -59,17 +61,46 @@ int main() {
   for (char x : b) all1 = all1 && x == 1;
   check(all1, "broadcast from rank 1", R);
 
-  // all_gather, separate and in place
-  const int64_t n = 1001;
-  std::vector<float> send(static_cast<size_t>(n)), recv(static_cast<size_t>(n * N)), inplace(static_cast<size_t>(n * N), -1.0f);
-  for (int64_t i = 0; i < n; i++) send[size_t(i)] = value<float>(R, i), inplace[size_t(R * n + i)] = send[size_t(i)];
-  c.all_gather(send.data(), n, recv.data());
-  c.all_gather(inplace.data() + R * n, n, inplace.data());
-  bool ok = true;
-  for (int r = 0; r < N; r++)
-    for (int64_t i = 0; i < n; i++)
-      ok = ok && recv[size_t(r * n + i)] == value<float>(r, i) && inplace[size_t(r * n + i)] == value<float>(r, i);
-  check(ok, "all_gather", R);
+  // ZeRO's collectives over an uneven partition with an empty range, long
+  // enough for several rounds of the exchange (each rank stages 32 MiB).
+  const int64_t big = (int64_t(5) << 20) + 11;
+  const std::vector<int64_t> bounds = {0, big, big, 2 * big + 5};
+  if (N == 3) {
+    std::vector<float> x(static_cast<size_t>(bounds.back())), y(x.size(), -1.0f);
+    for (int64_t i = 0; i < bounds.back(); i++) x[size_t(i)] = value<float>(R, i);
+    for (int64_t i = bounds[size_t(R)]; i < bounds[size_t(R) + 1]; i++) y[size_t(i)] = value<float>(R + 7, i);
+    c.reduce_scatter_sum(x.data(), bounds);
+    c.all_gather_ranges(y.data(), bounds);
+    bool rs = true, ag = true;
+    for (int64_t i = bounds[size_t(R)]; i < bounds[size_t(R) + 1]; i++) {
+      float acc = 0;
+      for (int r = 0; r < N; r++) acc += value<float>(r, i);
+      if (rs && std::memcmp(&acc, &x[size_t(i)], sizeof acc) != 0)
+        std::fprintf(stderr, "rank %d: element %lld is %.9g, the rank-order sum %.9g\n", R, (long long)i, double(x[size_t(i)]),
+                     double(acc));
+      rs = rs && std::memcmp(&acc, &x[size_t(i)], sizeof acc) == 0;
+    }
+    for (int r = 0; r < N; r++)
+      for (int64_t i = bounds[size_t(r)]; i < bounds[size_t(r) + 1]; i++) ag = ag && y[size_t(i)] == value<float>(r + 7, i);
+    check(rs, "reduce_scatter_sum is not the rank-order sum on this rank's range", R);
+    check(ag, "all_gather_ranges", R);
+
+    // send/recv: ranks 1 and 2 each send two messages to rank 0, which reads them in its own order.
+    if (R == 0) {
+      std::vector<int> got;
+      for (int k = 0; k < 4; k++) {
+        int v = -1;
+        c.recv(&v, sizeof v, 2 - k % 2);
+        got.push_back(v);
+      }
+      check(got == std::vector<int>({20, 10, 21, 11}), "send/recv order per pair", R);
+    } else {
+      for (int k = 0; k < 2; k++) {
+        const int v = 10 * R + k;
+        c.send(&v, sizeof v, 0);
+      }
+    }
+  }
   c.barrier();
   if (failures == 0 && R == 0) std::printf("comm_mpi_check: every collective holds on %d ranks\n", N);
   return failures ? 1 : 0;
