@@ -138,8 +138,12 @@ class Backend {
 
   // ---- optimiser ----
   virtual void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const AdamWStep& s) const = 0;
-  // Σ x² in double, the same bits for any thread count.
-  virtual double sum_squares(const float* x, int64_t n) const = 0;
+  // part[b] ← Σ x² in double over block b = x[b·kSumSquaresBlock, …) of the
+  // n elements (the last block may be short), the same bits for any thread
+  // count. The gradient norm adds the parts in order (train/param_set.h),
+  // so that a rank owning a run of whole blocks computes its share exactly.
+  static constexpr int64_t kSumSquaresBlock = int64_t(1) << 16;
+  virtual void sum_squares_blocks(const float* x, int64_t n, double* part) const = 0;
 
   // ---- frozen weights in low precision ----
   // A backend that runs every weight listed through add() from a bf16 copy

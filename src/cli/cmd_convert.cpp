@@ -21,7 +21,8 @@ namespace {
 
 // What every training command shares.
 struct CommonFlags {
-  std::string teacher, student, data, out, eval_tasks, teacher_gemm = "auto";
+  std::string teacher, student, data, out, eval_tasks, teacher_gemm = "auto", align_parallel = "data";
+  int zero = 1;
   StudentFlags arch;
   uint64_t seed = 1234;
   int64_t checkpoint_every = 0, eval_limit = 100;
@@ -43,6 +44,14 @@ struct CommonFlags {
     app.add_option("--eval-limit", eval_limit, "Items per benchmark task")->capture_default_str();
     app.add_option("--teacher-gemm", teacher_gemm,
                    "Frozen teacher's linear layers in steps 1-2: auto (bf16 where the CPU has AVX512-BF16/AMX), f32, bf16")
+        ->capture_default_str();
+    app.add_option("--zero", zero,
+                   "Under mpirun: 1 shards AdamW's moments over the ranks (ZeRO-1), 0 keeps a copy on each")
+        ->check(CLI::IsMember({0, 1}))
+        ->capture_default_str();
+    app.add_option("--align-parallel", align_parallel,
+                   "Step 1 under mpirun: data (split the windows) or layers (each rank trains whole layers)")
+        ->check(CLI::IsMember({"data", "layers"}))
         ->capture_default_str();
     app.add_flag("--resume", resume, "Continue --out from its latest checkpoint (its saved config wins)");
     app.add_flag("--json", json, kJsonHelp);
@@ -66,6 +75,8 @@ struct CommonFlags {
     c.eval_tasks = eval_tasks;
     c.eval_limit = eval_limit;
     c.teacher_gemm = teacher_gemm_name(teacher_gemm_from_name(teacher_gemm, be));
+    c.zero = zero;
+    c.align_parallel = align_parallel;
     if (student.empty()) {
       // The options resolve against the teacher's sizes: its config alone, no weights.
       const TeacherConfig tc = load_model_config(teacher);

@@ -163,24 +163,42 @@ void write_safetensors(const std::string& path,
   write_safetensors(path, views, dtype, metadata);
 }
 
-void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, TensorView>>& tensors,
-                       StDtype dtype, const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// The header of tensors laid out back to back in the given order, padded so
+// that the data section is 8-byte aligned.
+std::string st_header(const std::vector<std::pair<std::string, Shape>>& specs, StDtype dtype,
+                      const std::map<std::string, std::string>& metadata) {
   json h = json::object();
   if (!metadata.empty()) h["__metadata__"] = metadata;
   size_t off = 0;
   const size_t es = st_dtype_size(dtype);
-  for (auto& [name, t] : tensors) {
+  for (auto& [name, shape] : specs) {
     CHECK(!h.contains(name), "duplicate tensor {}", name);
-    size_t nb = size_t(t.numel()) * es;
-    h[name] = {{"dtype", st_dtype_name(dtype)}, {"shape", t.shape}, {"data_offsets", {off, off + nb}}};
+    size_t nb = size_t(numel(shape)) * es;
+    h[name] = {{"dtype", st_dtype_name(dtype)}, {"shape", shape}, {"data_offsets", {off, off + nb}}};
     off += nb;
   }
   std::string htext = h.dump();
-  htext.append((8 - htext.size() % 8) % 8, ' ');  // data section 8-byte aligned
+  htext.append((8 - htext.size() % 8) % 8, ' ');
+  return htext;
+}
+
+void write_header(std::FILE* f, const std::string& htext, const std::string& path) {
+  uint64_t hlen = htext.size();
+  write_bytes(f, &hlen, 8, path);
+  write_bytes(f, htext.data(), htext.size(), path);
+}
+
+}  // namespace
+
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, TensorView>>& tensors,
+                       StDtype dtype, const std::map<std::string, std::string>& metadata) {
+  std::vector<std::pair<std::string, Shape>> specs;
+  for (auto& [name, t] : tensors) specs.push_back({name, t.shape});
+  const std::string htext = st_header(specs, dtype, metadata);
   write_file_atomic(path, [&](std::FILE* f) {
-    uint64_t hlen = htext.size();
-    write_bytes(f, &hlen, 8, path);
-    write_bytes(f, htext.data(), htext.size(), path);
+    write_header(f, htext, path);
     std::vector<uint16_t> buf;
     for (auto& [name, t] : tensors) {
       const float* x = t.f32();
@@ -193,6 +211,27 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
       write_bytes(f, buf.data(), buf.size() * 2, path);
     }
   });
+}
+
+void write_safetensors_f32(const std::string& path, const std::vector<std::pair<std::string, Shape>>& specs,
+                           const std::function<void(size_t, float*)>& fill) {
+  const std::string htext = st_header(specs, StDtype::F32, {});
+  write_file_atomic(path, [&](std::FILE* f) {
+    write_header(f, htext, path);
+    std::vector<float> buf;
+    for (size_t i = 0; i < specs.size(); i++) {
+      buf.resize(size_t(numel(specs[i].second)));
+      fill(i, buf.data());
+      write_bytes(f, buf.data(), buf.size() * sizeof(float), path);
+    }
+  });
+}
+
+void SafetensorsFile::read_f32(const StTensorInfo& t, int64_t first, int64_t count, float* dst) const {
+  CHECK(t.dtype == StDtype::F32, "{}: {} is {}, a range read needs F32", path(), t.name, st_dtype_name(t.dtype));
+  CHECK(first >= 0 && count >= 0 && first + count <= numel(t.shape), "{}: elements [{}, {}) of {} ({} elements)",
+        path(), first, first + count, t.name, numel(t.shape));
+  std::memcpy(dst, file_->bytes().data() + data_start_ + t.begin + size_t(first) * 4, size_t(count) * 4);
 }
 
 }  // namespace radlads

@@ -2,6 +2,7 @@
 // sharded folders via model.safetensors.index.json, and an atomic writer.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,6 +36,8 @@ class SafetensorsFile {
   const StTensorInfo* find(std::string_view name) const;
   const std::map<std::string, std::string>& metadata() const { return meta_; }
   Tensor load_f32(const StTensorInfo& t) const;
+  // Elements [first, first+count) of an F32 tensor into dst (a shard of it).
+  void read_f32(const StTensorInfo& t, int64_t first, int64_t count, float* dst) const;
 
  private:
   std::shared_ptr<MappedFile> file_;
@@ -55,5 +58,11 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
 void write_safetensors(const std::string& path,
                        const std::vector<std::pair<std::string, const Tensor*>>& tensors,
                        StDtype dtype, const std::map<std::string, std::string>& metadata = {});
+
+// F32 tensors written one at a time: fill(i, dst) puts tensor i's elements
+// into dst (a buffer of its size, reused), so no more than one tensor is in
+// memory (a sharded optimiser state streamed to rank 0). Atomic.
+void write_safetensors_f32(const std::string& path, const std::vector<std::pair<std::string, Shape>>& specs,
+                           const std::function<void(size_t, float*)>& fill);
 
 }  // namespace radlads

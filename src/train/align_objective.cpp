@@ -18,17 +18,26 @@ namespace {
 
 class AlignObjective : public Objective {
  public:
-  AlignObjective(const Backend& be, const Model& teacher, const Model& student, TeacherGemm gemm)
+  AlignObjective(const Backend& be, const Model& teacher, const Model& student, TeacherGemm gemm,
+                 std::vector<bool> owned)
       : be_(be), ws_(be), teacher_(be, teacher, gemm), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta) {
     CHECK(o_.is_student(), "{} is not a student", student.path);
     const int L = c_.n_layer;
     const MixerArch& arch = mixer_arch(o_.arch);
     value_residual_ = arch.value_residual;
+    if (owned.empty()) owned.assign(size_t(L), true);
+    CHECK(int(owned.size()) == L, "{} layers owned of {}", owned.size(), L);
+    owned_ = owned;
     mix_.resize(size_t(L));
     for (int l = 0; l < L; l++) {
       if (o_.softmax_layer(l, L)) continue;  // hybrid layers keep the teacher's attention: nothing to align
       n_aligned_++;
-      mix_[size_t(l)] = arch.make(be, ws_, student, l);
+      // Layer-parallel: a rank runs its own layers, and layer 0 too where its
+      // value feeds every later layer (v_first), so that the layers it owns
+      // see the same v_first and send their gradient back into layer 0's
+      // parameters (summed over the ranks by the trainer).
+      if (owned[size_t(l)] || (value_residual_ && l == 0)) mix_[size_t(l)] = arch.make(be, ws_, student, l);
+      if (owned[size_t(l)]) n_owned_++;
     }
     CHECK(n_aligned_ > 0, "{}: every layer is softmax attention; nothing to align", student.path);
   }
@@ -61,7 +70,7 @@ class AlignObjective : public Objective {
     ObjectiveLoss& out = out_;
     out.sum = 0;
     out.layer_sum.assign(size_t(L), 0.0);
-    out.rows = M * n_aligned_;
+    out.rows = M * n_owned_;
     B_ = B, T_ = T;
     grad_scale_ = grad_scale;
     // Captures only `this`: small enough for std::function's inline buffer,
@@ -100,6 +109,10 @@ class AlignObjective : public Objective {
     io.v_first = v_first_.empty() ? nullptr : v_first_.data();
     mix_[size_t(l)]->forward(d, io, rope_);
     d_y_[size_t(l)] = ws_.take(d.M * d.C);
+    if (!owned_[size_t(l)]) {  // run for v_first only: its own loss is another rank's
+      be_.fill(d_y_[size_t(l)].data(), 0.0f, d.M * d.C);
+      return;
+    }
     const double s = be_.align_l2(d_y_[size_t(l)].data(), ys_.data(), y_teacher, d.M, d.C, grad_scale_);
     out_.layer_sum[size_t(l)] = s;
     out_.sum += s;
@@ -111,7 +124,8 @@ class AlignObjective : public Objective {
   TeacherConfig c_;
   StudentOptions o_;
   RopeTable rope_;
-  int n_aligned_ = 0;
+  int n_aligned_ = 0, n_owned_ = 0;
+  std::vector<bool> owned_;  // the layers whose loss and gradients this rank computes
   std::vector<std::unique_ptr<TokenMixer>> mix_;  // null for hybrid softmax layers
   bool value_residual_ = false;
   std::vector<KVCache> caches_;
@@ -126,8 +140,8 @@ class AlignObjective : public Objective {
 }  // namespace
 
 std::unique_ptr<Objective> make_align_objective(const Backend& be, const Model& teacher, const Model& student,
-                                                TeacherGemm gemm) {
-  return std::make_unique<AlignObjective>(be, teacher, student, gemm);
+                                                TeacherGemm gemm, std::vector<bool> owned_layers) {
+  return std::make_unique<AlignObjective>(be, teacher, student, gemm, std::move(owned_layers));
 }
 
 }  // namespace radlads

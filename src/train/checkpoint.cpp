@@ -46,8 +46,39 @@ const char* kCheckedFiles[] = {"model/model.safetensors", "model/config.json", "
 
 }  // namespace
 
-std::string save_checkpoint(const std::string& ckpt_dir, const Model& student, const ParamSet& params,
+namespace {
+
+// Moment `which` (0: m, 1: v) of tensor i, on rank 0: its own pieces copied,
+// the others received from their owners in rank order (stream_moments is
+// the senders' side of the same loop).
+void gather_moment(Comm& comm, const ParamSet& p, const AdamW& opt, size_t i, int which, float* dst) {
+  const int64_t o = p.flat_offset(i), n = p.grads.numel(i);
+  const std::vector<int64_t> whole = {0, p.grads.flat_numel()};
+  const std::vector<int64_t>& b = p.sharded() ? p.bounds() : whole;
+  for (size_t q = 0; q + 1 < b.size(); q++) {
+    const int64_t lo = std::max(o, b[q]), hi = std::min(o + n, b[q + 1]);
+    if (lo >= hi) continue;
+    if (q == 0)
+      std::copy_n(which ? opt.v_at(lo) : opt.m_at(lo), hi - lo, dst + (lo - o));
+    else
+      comm.recv(dst + (lo - o), size_t(hi - lo) * sizeof(float), int(q));
+  }
+}
+
+void stream_moments(Comm& comm, const ParamSet& p, const AdamW& opt) {
+  for (const ParamSet::Piece& q : p.own_pieces())
+    for (int which = 0; which < 2; which++)
+      comm.send(which ? opt.v_at(q.flat) : opt.m_at(q.flat), size_t(q.count) * sizeof(float), 0);
+}
+
+}  // namespace
+
+std::string save_checkpoint(Comm& comm, const std::string& ckpt_dir, const Model& student, const ParamSet& params,
                             const AdamW& opt, const TrainState& st, int keep) {
+  if (comm.rank() != 0) {
+    if (params.sharded()) stream_moments(comm, params, opt);
+    return "";
+  }
   std::error_code ec;
   fs::create_directories(ckpt_dir, ec);
   const std::string name = fmt::format("{}-{:06d}", st.phase, st.step);
@@ -57,12 +88,13 @@ std::string save_checkpoint(const std::string& ckpt_dir, const Model& student, c
   if (!fs::create_directories(tmp, ec)) fail("{}: cannot create: {}", tmp, ec.message());
   try {
     save_model_hf(student, (fs::path(tmp) / "model").string());
-    std::vector<std::pair<std::string, TensorView>> ts;
+    std::vector<std::pair<std::string, Shape>> specs;  // m.<name>, v.<name> per tensor
     for (size_t i = 0; i < params.names.size(); i++) {
-      ts.push_back({"m." + params.names[i], opt.m.view(i)});
-      ts.push_back({"v." + params.names[i], opt.v.view(i)});
+      specs.push_back({"m." + params.names[i], params.grads.spec(i).shape});
+      specs.push_back({"v." + params.names[i], params.grads.spec(i).shape});
     }
-    write_safetensors((fs::path(tmp) / "optimizer.safetensors").string(), ts, StDtype::F32);
+    write_safetensors_f32((fs::path(tmp) / "optimizer.safetensors").string(), specs,
+                          [&](size_t k, float* dst) { gather_moment(comm, params, opt, k / 2, int(k % 2), dst); });
     json s = {{"phase", st.phase}, {"step", st.step},   {"total_steps", st.total_steps},
               {"tokens", st.tokens}, {"adam_t", opt.t}, {"config", st.config}};
     json crc = json::object();
@@ -134,16 +166,18 @@ TrainState read_checkpoint_state(const std::string& ckpt) {
 void load_optimizer_state(const std::string& ckpt, const ParamSet& params, AdamW& opt) {
   const std::string p = (fs::path(ckpt) / "optimizer.safetensors").string();
   SafetensorsFile f(p);
-  for (size_t i = 0; i < params.names.size(); i++) {
+  // This rank's range only: every rank reads the checkpoint it resumes from.
+  for (size_t i = 0; i < params.names.size(); i++)
     for (int which = 0; which < 2; which++) {
       const std::string n = (which ? "v." : "m.") + params.names[i];
       const StTensorInfo* t = f.find(n);
       if (!t) fail("{}: no tensor {} (the checkpoint trains other tensors)", p, n);
-      Tensor x = f.load_f32(*t);
-      const Arena& dst = which ? opt.v : opt.m;
-      if (x.shape != dst.spec(i).shape) fail("{}: tensor {} has the wrong shape", p, n);
-      std::copy(x.data.begin(), x.data.end(), dst.f32(i));
+      if (t->shape != params.grads.spec(i).shape) fail("{}: tensor {} has the wrong shape", p, n);
+      if (t->dtype != StDtype::F32) fail("{}: tensor {} is {}, not F32", p, n, st_dtype_name(t->dtype));
     }
+  for (const ParamSet::Piece& q : params.own_pieces()) {
+    f.read_f32(*f.find("m." + params.names[q.tensor]), q.begin, q.count, opt.m_at(q.flat));
+    f.read_f32(*f.find("v." + params.names[q.tensor]), q.begin, q.count, opt.v_at(q.flat));
   }
   const json s = json::parse(read_text_file((fs::path(ckpt) / "state.json").string()));
   opt.t = s.at("adam_t").get<int64_t>();

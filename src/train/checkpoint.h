@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/comm.h"
 #include "models/model.h"
 #include "train/adamw.h"
 #include "train/param_set.h"
@@ -29,8 +30,11 @@ struct TrainState {
 };
 
 // Writes a checkpoint of the student, the optimiser and the state; keeps the
-// newest `keep` checkpoints and removes older ones. Returns its folder.
-std::string save_checkpoint(const std::string& ckpt_dir, const Model& student, const ParamSet& params,
+// newest `keep` checkpoints and removes older ones. Every rank calls it:
+// rank 0 writes (the weights must be whole on it), the others send it their
+// optimiser shards when the parameter set is sharded (ZeRO-1), so the file
+// is the same for any rank count. Returns the folder (rank 0; "" elsewhere).
+std::string save_checkpoint(Comm& comm, const std::string& ckpt_dir, const Model& student, const ParamSet& params,
                             const AdamW& opt, const TrainState& st, int keep = 2);
 
 // The folder `latest` names, or nullopt when there is no checkpoint yet.
@@ -41,8 +45,9 @@ std::optional<std::string> latest_checkpoint(const std::string& ckpt_dir);
 // any corruption.
 TrainState read_checkpoint_state(const std::string& ckpt);
 
-// Loads the optimiser moments of a checkpoint into opt (built for params);
-// throws Error when names or shapes differ.
+// Loads the optimiser moments of a checkpoint into opt (built for params):
+// this rank's range of them when sharded. Throws Error when names, shapes or
+// dtypes differ.
 void load_optimizer_state(const std::string& ckpt, const ParamSet& params, AdamW& opt);
 
 }  // namespace radlads

@@ -18,6 +18,7 @@
 #include "train/metrics_log.h"
 #include "train/objective.h"
 #include "train/progress.h"
+#include "train/sharding.h"
 #include "train/stop_signals.h"
 #include "train/trainer.h"
 #include "io/json_file.h"
@@ -142,7 +143,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
       fail("{}: already exists; pass --resume to continue it, or choose a new folder", out);
   }
   for (const PhaseConfig& pc : cfg.phases)  // before anything is written (train_phase checks it too)
-    if (pc.steps() > 0) check_batch_splits(pc, ctx.world());
+    if (pc.steps() > 0 && !(pc.name == "align" && cfg.align_parallel == "layers")) check_batch_splits(pc, ctx.world());
   const json cfg_json = to_json(cfg);
   if (lead)
     fmt::print(stderr, "radlads convert, {} process{} x {} threads, resolved config:\n{}\n", ctx.world(),
@@ -197,16 +198,19 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
       if (start < pc.steps()) {
         const bool align = pc.name == "align";
         ParamSet params(ctx.be(), student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
+        const PhaseSharing sharing =
+            plan_sharing(ctx, student, params, cfg.zero != 0, align && cfg.align_parallel == "layers");
         AdamW opt(params, AdamWConfig{});
         if (start > 0) load_optimizer_state(ck_dir, params, opt);
         const TeacherGemm tg = teacher_gemm_from_name(cfg.teacher_gemm, ctx.be());
         std::unique_ptr<Objective> obj =
-            align ? make_align_objective(ctx.be(), teacher, student, tg)
+            align ? make_align_objective(ctx.be(), teacher, student, tg, sharing.owned_layers)
                   : make_distill_objective(ctx.be(), &teacher, student, pc.kl_weight, pc.ce_weight, tg);
         WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
         if (lead)
-          fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M)\n", pc.name,
-                     pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6);
+          fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M); {}\n",
+                     pc.name, pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6,
+                     sharing.summary);
         ProgressOptions popt;
         popt.start_step = start;
         popt.start_tokens = start * pc.tokens_per_step();
@@ -231,11 +235,9 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
           }
           const bool last = r.step == pc.steps();
           if (sig || last || (cfg.checkpoint_every > 0 && r.step % cfg.checkpoint_every == 0)) {
-            if (lead) {
-              log->sync();
-              TrainState st{pc.name, r.step, pc.steps(), r.tokens, cfg_json};
-              save_checkpoint(ckdir, student, params, opt, st);
-            }
+            if (lead) log->sync();
+            const TrainState st{pc.name, r.step, pc.steps(), r.tokens, cfg_json};
+            save_checkpoint(*ctx.comm, ckdir, student, params, opt, st);  // rank 0 writes; ZeRO shards stream to it
             ctx.comm->barrier();  // the checkpoint is complete before any rank goes on (or stops)
           }
           if (sig)
@@ -243,7 +245,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
                                           "with: {}",
                                           sig, pc.name, r.step, pc.steps(), resume_cmd),
                               sig);
-        });
+        }, sharing.step);
         if (bar) bar->finish();
       }
       if (lead && !has_eval(pc.name)) evaluate(pc.name);

@@ -35,9 +35,12 @@ class Objective {
 
 // Step 1: the teacher's residual stream drives every layer; each student time
 // mix learns its teacher attention's output (DESIGN.md: mean over layers and
-// tokens of ‖y_T − y_S‖₂/√C).
+// tokens of ‖y_T − y_S‖₂/√C). owned_layers (empty: all) limits the loss and
+// gradients to those layers (layer-parallel alignment; RAD-RWKV7 also runs
+// layer 0 for the value residual, adding only its v_first gradient there).
 std::unique_ptr<Objective> make_align_objective(const Backend& be, const Model& teacher, const Model& student,
-                                                TeacherGemm gemm = TeacherGemm::F32);
+                                                TeacherGemm gemm = TeacherGemm::F32,
+                                                std::vector<bool> owned_layers = {});
 
 // Steps 2 and 3: kl_weight·KL(teacher‖student) + ce_weight·CE(targets), each
 // a mean over tokens. teacher may be null when kl_weight is 0.

@@ -89,6 +89,8 @@ json to_json(const RunConfig& c) {
           {"teacher_gemm", c.teacher_gemm},
           {"threads", c.threads},
           {"ranks", c.ranks},
+          {"zero", c.zero},
+          {"align_parallel", c.align_parallel},
           {"phases", phases}};
 }
 
@@ -111,6 +113,11 @@ RunConfig run_config_from_json(const json& j) {
     c.teacher_gemm = j.value("teacher_gemm", std::string("f32"));
     c.threads = j.value("threads", 0);
     c.ranks = j.value("ranks", 0);
+    c.zero = j.value("zero", 1);
+    c.align_parallel = j.value("align_parallel", std::string("data"));
+    if (c.zero != 0 && c.zero != 1) fail("run config: zero {} (0 or 1)", c.zero);
+    if (c.align_parallel != "data" && c.align_parallel != "layers")
+      fail("run config: align_parallel '{}' (data, layers)", c.align_parallel);
     if (c.teacher_gemm != "f32" && c.teacher_gemm != "bf16") fail("run config: teacher_gemm '{}' (f32, bf16)", c.teacher_gemm);
     for (const auto& p : j.at("phases")) c.phases.push_back(phase_from_json(p));
     return c;

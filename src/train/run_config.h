@@ -49,6 +49,16 @@ struct RunConfig {
   // for bit only with the same count.
   int threads = 0;
   int ranks = 0;  // processes (mpirun -np) the run started with; 0: not recorded (one)
+  // Under several ranks: 1 shards AdamW's moments over them (ZeRO-1: a
+  // reduce-scatter of the gradients, each rank updates its shard, an
+  // all-gather of the weights); 0 keeps a whole copy on every rank (one
+  // all-reduce). The same bits either way.
+  int zero = 1;
+  // Step 1 under several ranks: "data" splits each batch's windows over the
+  // ranks; "layers" gives each rank whole layers over the whole batch, so no
+  // gradient crosses the network (RAD-RWKV7 adds up layer 0's alone: its
+  // value feeds every layer).
+  std::string align_parallel = "data";
   std::vector<PhaseConfig> phases;  // align, distill, extend (all three, budgets may be 0)
 
   // The paper's settings (DESIGN.md "The protocol") for the three phases.

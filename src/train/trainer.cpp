@@ -19,15 +19,17 @@ void check_batch_splits(const PhaseConfig& pc, int world) {
 
 void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt,
                  const WindowSampler& sampler, int64_t start_step,
-                 const std::function<void(const StepReport&)>& after_step) {
+                 const std::function<void(const StepReport&)>& after_step, const StepSharing& sharing) {
   const int T = pc.seq_len, B = pc.batch, MB = std::min(pc.micro_batch, pc.batch);
   CHECK(T > 0 && B > 0 && MB > 0, "phase {}: bad batch shape", pc.name);
   // Data parallel: rank r of N takes the r-th contiguous share of each
   // step's global batch (windows step·B + r·B/N …), so the global data order
   // is the one-process order whatever N is.
-  const int N = ctx.world(), R = ctx.rank();
+  const int N = sharing.split_batch ? ctx.world() : 1, R = sharing.split_batch ? ctx.rank() : 0;
   check_batch_splits(pc, N);
   const int local_B = B / N, first = R * local_B;
+  CHECK((sharing.grads == StepSharing::Grads::AllReduce) != params.sharded(),
+        "phase {}: the parameter set must be sharded exactly when the gradients are", pc.name);
   LrSchedule sched = pc.lr;
   sched.total_steps = std::max<int64_t>(1, pc.steps());
   const int64_t rows_per_step = int64_t(B) * obj.rows_per_window(T);
@@ -53,7 +55,14 @@ void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, 
       if (total.layer_sum.size() < l.layer_sum.size()) total.layer_sum.resize(l.layer_sum.size(), 0.0);
       for (size_t i = 0; i < l.layer_sum.size(); i++) total.layer_sum[i] += l.layer_sum[i];
     }
-    ctx.comm->all_reduce_sum(params.grads.flat(), params.grads.flat_numel());
+    switch (sharing.grads) {
+      case StepSharing::Grads::AllReduce: ctx.comm->all_reduce_sum(params.grads.flat(), params.grads.flat_numel()); break;
+      case StepSharing::Grads::ReduceScatter: ctx.comm->reduce_scatter_sum(params.grads.flat(), params.bounds()); break;
+      case StepSharing::Grads::Own:
+        if (sharing.coupled_end > sharing.coupled_begin)
+          ctx.comm->all_reduce_sum(params.grads.flat() + sharing.coupled_begin, sharing.coupled_end - sharing.coupled_begin);
+        break;
+    }
     double sums[2] = {total.sum, double(total.rows)};
     ctx.comm->all_reduce_sum(sums, 2);
     ctx.comm->all_reduce_sum(total.layer_sum.data(), int64_t(total.layer_sum.size()));
@@ -76,6 +85,7 @@ void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, 
     if (pc.clip > 0 && r.grad_norm > pc.clip) params.scale_grads(float(pc.clip / (r.grad_norm + 1e-6)));
     r.lr = sched.at(step);
     opt.step(params, r.lr);
+    params.gather_weights();  // sharded: every rank's updated range to every rank
     // Per-layer alignment loss: the mean over the step's tokens of each layer.
     const double tokens_in_step = double(B) * T;
     r.layer_loss.clear();

@@ -30,6 +30,20 @@ struct StepReport {
   std::vector<double> layer_loss;  // alignment: per-layer means (NaN for layers not aligned)
 };
 
+// How the ranks of ctx share a step (one process: any of them is the plain loop).
+struct StepSharing {
+  // Data parallel: rank r reads the r-th B/N windows of each step. false:
+  // every rank reads the whole batch (layer-parallel alignment, where ranks
+  // split the layers instead).
+  bool split_batch = true;
+  enum class Grads {
+    AllReduce,      // every rank gets the whole summed gradient (replicated AdamW)
+    ReduceScatter,  // ZeRO-1: each rank gets its shard's sum (the ParamSet is sharded)
+    Own,            // layer-parallel: each rank computed its range whole; only `coupled` is summed
+  } grads = Grads::AllReduce;
+  int64_t coupled_begin = 0, coupled_end = 0;  // Own: a flat range every rank adds to (RWKV7's layer 0)
+};
+
 // Under N ranks each takes B/N windows of a step: throws Error naming the
 // phase and the flag to change when B is not a multiple of N.
 void check_batch_splits(const PhaseConfig& pc, int world);
@@ -39,7 +53,10 @@ void check_batch_splits(const PhaseConfig& pc, int world);
 // B/N windows of each step's global batch; the gradients and loss sums go
 // through ctx's all-reduce (rank order) before the norm, clip and update, so
 // every rank applies the same update (one process: the all-reduce is a no-op).
-void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt, const WindowSampler& sampler,
-                 int64_t start_step, const std::function<void(const StepReport&)>& after_step);
+// With a sharded ParamSet each rank updates its range and the weights are
+// all-gathered after the update (sharing says how the gradients meet).
+void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, ParamSet& params, AdamW& opt,
+                 const WindowSampler& sampler, int64_t start_step,
+                 const std::function<void(const StepReport&)>& after_step, const StepSharing& sharing = {});
 
 }  // namespace radlads

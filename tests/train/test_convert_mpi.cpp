@@ -2,7 +2,10 @@
 // global batch: both read the same windows in the same order, each rank half
 // of every batch; the gradients are summed across ranks in rank order. With
 // one window per rank per step the sums add the same terms in the same order
-// as one process does, so the final students are compared bit for bit; rank
+// as one process does (each backward sums its own terms before adding them to
+// the gradient, the embedding's scatter included), so the final students and
+// optimiser states are compared bit for bit, with AdamW sharded (ZeRO-1, the
+// default) and replicated (--zero 0); rank
 // 0 alone writes the run folder (one metrics line per step, one progress).
 // A rank that fails stops the whole job with exit 2 and one message.
 #include <fmt/format.h>
@@ -105,9 +108,27 @@ TEST_F(ConvertMpi, TwoRanksGiveTheOneProcessStudent) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("2 processes x 1 threads"), std::string::npos) << r.out;
 
+  EXPECT_NE(r.out.find("ZeRO-1 over 2 ranks: AdamW moments"), std::string::npos) << r.out;
+
+  // The same job with a whole AdamW on each rank (one all-reduce instead of
+  // reduce-scatter + all-gather): the same bits again.
+  const std::string rep = tmp.file("replicated");
+  auto r0 = run_shell(mpirun() + RADLADS_BIN + " " + convert_args(data, rep) + " --zero 0 2>&1");
+  ASSERT_EQ(r0.status, 0) << r0.out;
+  EXPECT_NE(r0.out.find("data parallel over 2 ranks"), std::string::npos) << r0.out;
+
   const std::string a = read_text_file(one + "/student/model.safetensors");
-  const std::string b = read_text_file(two + "/student/model.safetensors");
-  EXPECT_TRUE(a == b) << "the two-rank student differs from the one-process student";
+  EXPECT_TRUE(a == read_text_file(two + "/student/model.safetensors"))
+      << "the two-rank ZeRO-1 student differs from the one-process student";
+  EXPECT_TRUE(a == read_text_file(rep + "/student/model.safetensors"))
+      << "the two-rank replicated-AdamW student differs from the one-process student";
+  // The last checkpoint's optimiser file: rank 0 gathered the ZeRO shards
+  // into the same bytes one process writes.
+  std::string last = read_text_file(one + "/checkpoints/latest");
+  last = "/checkpoints/" + last.substr(0, last.find('\n'));
+  const std::string opt = read_text_file(one + last + "/optimizer.safetensors");
+  EXPECT_TRUE(opt == read_text_file(two + last + "/optimizer.safetensors")) << last;
+  EXPECT_TRUE(opt == read_text_file(rep + last + "/optimizer.safetensors")) << last;
   // Rank 0 alone writes: the same metrics lines (one per step and evaluation), the same files.
   EXPECT_EQ(count_lines(one + "/metrics.jsonl"), count_lines(two + "/metrics.jsonl"));
   EXPECT_TRUE(std::filesystem::exists(two + "/results.json"));
@@ -153,6 +174,41 @@ TEST_F(ConvertMpi, TwoWindowsPerRankAgreeToRounding) {
   std::printf("two windows per rank: largest difference %.3g of a tensor's scale\n", d);
   EXPECT_GT(d, 0.0) << "a different summation order should show in the last bits";
   EXPECT_LT(d, 3e-4);
+}
+
+// Step 1 with --align-parallel layers: each rank aligns whole layers over the
+// whole batch (an odd batch, which data parallel would refuse). RAD-RWKV6's
+// layers are independent, so each layer's gradient is the one-process sum
+// and the students are bit-identical. RAD-RWKV7's later layers send their
+// v_first gradient back to layer 0 from each rank, and layer 0's gradient is
+// the sum of the ranks' backward passes instead of one pass over their summed
+// input: the last bits differ, within 1e-4 of a tensor's scale (measured in
+// the test's output).
+TEST_F(ConvertMpi, LayerParallelAlignment) {
+  TempDir tmp;
+  const std::string data = tiny_data(tmp);
+  auto args = [&](const std::string& arch, const std::string& out) {
+    return "align --teacher " + golden_model("qwen2") + " --arch " + arch + " --data " + data + " --out " + out +
+           " --tokens 240 --seq-len 16 --batch 3 --micro-batch 1 --heldout-windows 1 --heldout-len 16 --lr 1e-2";
+  };
+  for (const std::string arch : {"rad-rwkv6", "rad-rwkv7"}) {
+    const std::string one = tmp.file(arch + "-one"), two = tmp.file(arch + "-layers");
+    auto r = run_cli(args(arch, one));
+    ASSERT_EQ(r.status, 0) << r.out;
+    r = run_shell(mpirun() + RADLADS_BIN + " " + args(arch, two) + " --align-parallel layers 2>&1");
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("layer-parallel: rank 0 aligns 1 of 2 layers over the whole batch"), std::string::npos) << r.out;
+    EXPECT_EQ(count_lines(one + "/metrics.jsonl"), count_lines(two + "/metrics.jsonl"));
+    if (arch == "rad-rwkv6") {
+      EXPECT_TRUE(read_text_file(one + "/student/model.safetensors") == read_text_file(two + "/student/model.safetensors"))
+          << "layer-parallel RAD-RWKV6 alignment differs from one process";
+    } else {
+      EXPECT_NE(r.out.find("(layer 0's gradient summed: v_first)"), std::string::npos) << r.out;
+      const double d = max_rel_diff(one + "/student", two + "/student");
+      std::printf("layer-parallel RAD-RWKV7: largest difference %.3g of a tensor's scale\n", d);
+      EXPECT_LT(d, 1e-4);
+    }
+  }
 }
 
 // SIGKILL of one rank mid-run: mpirun stops the whole job and says which rank

@@ -220,7 +220,9 @@ double CpuBackend::align_l2(float* d_student, const float* y_student, const floa
 void CpuBackend::adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const AdamWStep& s) const {
   radlads::adamw_update(w, m, v, g, n, s);
 }
-double CpuBackend::sum_squares(const float* x, int64_t n) const { return radlads::sum_squares(x, n); }
+void CpuBackend::sum_squares_blocks(const float* x, int64_t n, double* part) const {
+  radlads::sum_squares_blocks(x, n, kSumSquaresBlock, part);
+}
 
 namespace {
 

@@ -90,7 +90,7 @@ class CpuBackend : public Backend {
                   float grad_scale) const override;
 
   void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const AdamWStep& s) const override;
-  double sum_squares(const float* x, int64_t n) const override;
+  void sum_squares_blocks(const float* x, int64_t n, double* part) const override;
 
   bool has_bf16_gemm() const override;
   std::unique_ptr<Bf16Frozen> frozen_bf16() const override;

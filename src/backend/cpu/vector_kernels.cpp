@@ -44,17 +44,22 @@ void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const
   RADLADS_ISA_CALL(adamw_update)(w, m, v, g, n, s);
 }
 
+void sum_squares_blocks(const float* x, int64_t n, int64_t block, double* part) {
+  const int64_t nb = (n + block - 1) / block;
+  auto sum_block = RADLADS_ISA_CALL(sum_squares_block);
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < nb; b++) part[b] = sum_block(x + b * block, std::min(block, n - b * block));
+}
+
 double sum_squares(const float* x, int64_t n) {
-  constexpr int64_t kBlock = 1 << 16;
-  const int64_t nb = (n + kBlock - 1) / kBlock;
+  constexpr int64_t kBlock = Backend::kSumSquaresBlock;
   // Per-block partial sums added in block order: the same sum for any
   // thread count. The buffer is the caller thread's and keeps its capacity
   // (no allocation per optimiser step).
   thread_local std::vector<double> part_buf;
+  const int64_t nb = (n + kBlock - 1) / kBlock;
   double* part = grown(part_buf, size_t(nb)).data();  // the workers must not name the caller's thread_local
-  auto block = RADLADS_ISA_CALL(sum_squares_block);
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < nb; b++) part[b] = block(x + b * kBlock, std::min(kBlock, n - b * kBlock));
+  sum_squares_blocks(x, n, kBlock, part);
   double total = 0;
   for (int64_t b = 0; b < nb; b++) total += part[b];
   return total;

@@ -18,6 +18,9 @@ void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const
 // Σ x² in double, in a fixed order (blocks of 2^16 reduced in index order, 8
 // interleaved partial sums inside a block): the same bits for any thread count.
 double sum_squares(const float* x, int64_t n);
+// The blocks' sums alone: part[b] over x[b·block, (b+1)·block) (sum_squares
+// adds them in order).
+void sum_squares_blocks(const float* x, int64_t n, int64_t block, double* part);
 
 }  // namespace radlads
 
