@@ -21,7 +21,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 # --- Debian packages ----------------------------------------------------------
 PKGS=(build-essential cmake pkg-config unzip ca-certificates
       libopenblas-openmp-dev libdnnl-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libfmt-dev
-      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin
+      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin iproute2
       python3.11-doc linux-doc-6.1 perl-doc debian-reference-en jargon-text)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -153,6 +153,26 @@ TEST_F(ConvertMpi, TwoRanksGiveTheOneProcessStudent) {
   EXPECT_FALSE(std::filesystem::exists(tmp.file("odd")));
 }
 
+// Two hosts for real: scripts/two_hosts.sh puts one rank in each of two
+// network namespaces joined by a veth pair and lets MPI use TCP only; the
+// job must give the one-process student and optimiser state, bit for bit.
+TEST_F(ConvertMpi, TwoHostsOverTcpGiveTheOneProcessStudent) {
+  TempDir tmp;
+  const std::string data = tiny_data(tmp), one = tmp.file("one"), two = tmp.file("two");
+  auto r = run_cli(convert_args(data, one));
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_shell(std::string(RADLADS_SOURCE_DIR) + "/scripts/two_hosts.sh " + RADLADS_BIN + " " + convert_args(data, two) +
+                " 2>&1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("2 processes x 1 threads"), std::string::npos) << r.out;
+  EXPECT_TRUE(read_text_file(one + "/student/model.safetensors") == read_text_file(two + "/student/model.safetensors"))
+      << "the two-host student differs from the one-process student";
+  std::string last = read_text_file(one + "/checkpoints/latest");
+  last = "/checkpoints/" + last.substr(0, last.find('\n'));
+  EXPECT_TRUE(read_text_file(one + last + "/optimizer.safetensors") ==
+              read_text_file(two + last + "/optimizer.safetensors"));
+}
+
 // Two windows per rank: rank r sums its own two micro-batches first, so the
 // step's gradient is (g0 + g1) + (g2 + g3) instead of ((g0 + g1) + g2) + g3.
 // Rounding then differs in the last bits and grows a little over the steps;
