@@ -10,6 +10,11 @@ per token and top-1 agreement. Then decode speed: tokens/s of `radlads
 generate` and of llama.cpp's single-token eval on the f32 GGUF, same threads,
 after the same prompt.
 
+--perturb S adds Gaussian noise to every tensor first (std S x the tensor's
+RMS, or S itself where the tensor is all zeros, as step 0 leaves the
+token-shift and decay LoRAs), so that every path of the architecture is live
+in the comparison; it checks that no tensor is left all zero and that the
+perturbation moves the logits (mean KL from the unperturbed student >= 1e-3).
 --perturb-decay X adds X to every RAD-RWKV6 time_decay first, so that our −5
 floor on log w binds (llama.cpp has none) and its effect can be measured.
 Exits 1 when f32 mean KL >= 1e-4 or f32 top-1 agreement < 99 % (unless
@@ -17,7 +22,7 @@ Exits 1 when f32 mean KL >= 1e-4 or f32 top-1 agreement < 99 % (unless
 
 usage: compare_student_llamacpp.py --bin build/radlads --teacher T.gguf --text F
        [--arch rad-rwkv6|rad-rwkv7] [--tokens 512] [--dtypes f32,f16,q8_0]
-       [--perturb-decay X] [--decode 64] [--threads N]
+       [--perturb S] [--perturb-decay X] [--decode 64] [--threads N]
 """
 import argparse
 import json
@@ -57,6 +62,32 @@ def perturb_time_decay(folder, add):
                 f.write(x.astype(np.float32).tobytes())
 
 
+def perturb_all(folder, scale, seed=1234):
+    """Adds noise to every tensor of an f32 model.safetensors in place; returns
+    the names of tensors still all zero afterwards (none, unless scale is 0)."""
+    rng = np.random.default_rng(seed)
+    path = os.path.join(folder, "model.safetensors")
+    zero = []
+    with open(path, "r+b") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        base = 8 + n
+        for name in sorted(k for k in header if k != "__metadata__"):
+            info = header[name]
+            assert info["dtype"] == "F32", name
+            b, e = info["data_offsets"]
+            f.seek(base + b)
+            x = np.frombuffer(f.read(e - b), dtype=np.float32).astype(np.float64)
+            rms = float(np.sqrt((x * x).mean())) if x.size else 0.0
+            std = scale * (rms if rms > 0 else 1.0)
+            x = x + rng.standard_normal(x.size) * std
+            if not np.any(x):
+                zero.append(name)
+            f.seek(base + b)
+            f.write(x.astype(np.float32).tobytes())
+    return zero
+
+
 def log_softmax(x):
     x = x.astype(np.float64)
     m = x.max(-1, keepdims=True)
@@ -78,6 +109,7 @@ def main():
     ap.add_argument("--arch", default="rad-rwkv6", choices=["rad-rwkv6", "rad-rwkv7"])
     ap.add_argument("--tokens", type=int, default=512)
     ap.add_argument("--dtypes", default="f32,f16,q8_0")
+    ap.add_argument("--perturb", type=float, default=0.0)
     ap.add_argument("--perturb-decay", type=float, default=0.0)
     ap.add_argument("--decode", type=int, default=64, help="tokens to decode for the speed comparison (0: skip)")
     ap.add_argument("--prompt-tokens", type=int, default=128)
@@ -98,8 +130,6 @@ def compare_all(a, tmp, Llama):
     if a.arch == "rad-rwkv7":  # the only options under which arwkv7 computes our function
         init += ["--use-rope", "0", "--balance-state", "0"]
     run(init)
-    if a.perturb_decay:
-        perturb_time_decay(student, a.perturb_decay)
     ids = [int(t) for t in run([a.bin, "tokenize", a.teacher, "--file", a.text, "--ids", "--no-special"]).stdout.split()]
     if len(ids) < a.tokens:
         sys.exit(f"{a.text}: only {len(ids)} tokens, need {a.tokens}")
@@ -107,9 +137,23 @@ def compare_all(a, tmp, Llama):
     p = os.path.join(tmp, "ids.txt")
     open(p, "w").write(" ".join(map(str, ids)))
     npy = os.path.join(tmp, "ours.npy")
+    results = {"arch": a.arch, "tokens": a.tokens, "threads": a.threads, "perturb": a.perturb,
+               "perturb_decay": a.perturb_decay}
+    if a.perturb:
+        run([a.bin, "score", student, "--ids-file", p, "--logits-out", npy])
+        before = np.load(npy)
+        zero = perturb_all(student, a.perturb)
+        if zero:
+            sys.exit(f"tensors still all zero after --perturb: {zero}")
+    if a.perturb_decay:
+        perturb_time_decay(student, a.perturb_decay)
     run([a.bin, "score", student, "--ids-file", p, "--logits-out", npy])
     ours = np.load(npy)
-    results = {"arch": a.arch, "tokens": a.tokens, "threads": a.threads, "perturb_decay": a.perturb_decay}
+    if a.perturb:
+        results["perturbation"] = compare(ours, before)
+        print("perturbation (perturbed vs step-0 student): " + json.dumps(results["perturbation"]), flush=True)
+        if results["perturbation"]["mean_kl"] < 1e-3:
+            sys.exit("--perturb barely moved the logits: the comparison would not test the perturbed paths")
     ggufs = {}
     for dt in a.dtypes.split(","):
         g = os.path.join(tmp, f"student.{dt}.gguf")

@@ -28,6 +28,11 @@ constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;
 // beyond it they grow as elements are actually parsed, so memory stays
 // proportional to bytes really present.
 constexpr uint64_t kMaxReserve = 1 << 16;
+// Parsed metadata costs more memory than its encoding (a one-byte array
+// element becomes a GgufValue of ~100 bytes): the whole header's parsed
+// form is capped. A real model's tokenizer arrays (152 K tokens, merges,
+// types, scores) take about 100 MB.
+constexpr uint64_t kMaxMetadataBytes = uint64_t(1) << 30;
 
 bool gguf_type_known(uint32_t t) { return t <= uint32_t(GgufType::FLOAT64); }
 
@@ -65,6 +70,7 @@ class ValueParser {
   explicit ValueParser(ByteReader& r) : r_(r) {}
 
   GgufValue read(GgufType type, const std::string& what, int depth) {
+    charge(sizeof(GgufValue), what);
     GgufValue v;
     v.type = type;
     switch (type) {
@@ -93,10 +99,19 @@ class ValueParser {
 
   std::string read_string(const std::string& what) {
     const uint64_t n = r_.read<uint64_t>(what);
-    return std::string(r_.read_bytes(n, what));
+    std::string s(r_.read_bytes(n, what));  // read_bytes checks n against the bytes left
+    charge(s.size(), what);
+    return s;
   }
 
  private:
+  void charge(uint64_t bytes, const std::string& what) {
+    used_ += bytes;
+    if (used_ > kMaxMetadataBytes)
+      fail("{}: {}: the metadata would take more than {} MiB of memory once parsed", r_.path(), what,
+           kMaxMetadataBytes >> 20);
+  }
+
   void read_array(GgufValue& v, const std::string& what, int depth) {
     if (depth >= kMaxArrayDepth)
       fail("{}: {}: arrays nested more than {} deep", r_.path(), what, kMaxArrayDepth);
@@ -114,6 +129,7 @@ class ValueParser {
   }
 
   ByteReader& r_;
+  uint64_t used_ = 0;  // bytes of parsed metadata so far
 };
 
 uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }

@@ -2,12 +2,14 @@
 // back with identical f32 logits (students and teachers, also from a student
 // GGUF), GGUF files PyPI gguf's reader opens, and one-line refusals (exit 2).
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "models/random_student.h"
 #include "backend/backend.h"
 #include "models/hf_folder.h"
 #include "infer/language_model.h"
+#include "io/safetensors.h"
 
 namespace radlads {
 using namespace test;
@@ -30,10 +32,44 @@ TEST(ExportCli, StudentHfFolderRoundTripIsExact) {
   RunResult r = run_cli("export " + tmp.file("s") + " --format hf --out " + tmp.file("h"));
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(logits_at(tmp.file("h")), logits_at(tmp.file("s")));
-  // bf16 halves the file and still loads.
-  r = run_cli("export " + tmp.file("s") + " --format hf --dtype bf16 --out " + tmp.file("b"));
+}
+
+// Round to nearest, ties to even, keeping bf16's 8 significand bits (the
+// test's own rounding, independent of core/fp16.h).
+float round_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  if ((u & 0x7f800000u) == 0x7f800000u) return x;  // Inf/NaN: none in a student
+  const uint32_t lsb = (u >> 16) & 1u;
+  u = (u + 0x7fffu + lsb) & 0xffff0000u;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
+// bf16: every tensor stored bf16 holds exactly the rounded f32 weight, and the
+// folder computes exactly what the f32 model computes on rounded weights.
+TEST(ExportCli, StudentBf16FolderHoldsRoundedWeights) {
+  TempDir tmp;
+  Model m = random_student({StudentArch::RWKV6, "qwen2"}, 21);
+  save_model_hf(m, tmp.file("s"));
+  RunResult r = run_cli("export " + tmp.file("s") + " --format hf --dtype bf16 --out " + tmp.file("b"));
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_LT(rel_err(logits_at(tmp.file("b")), logits_at(tmp.file("s"))), 0.05);
+  SafetensorsFile f(tmp.file("b") + "/model.safetensors");
+  int n_bf16 = 0;
+  for (auto& [name, t] : m.weights) {
+    const StTensorInfo* info = f.find(name);
+    ASSERT_NE(info, nullptr) << name;
+    if (info->dtype != StDtype::BF16) continue;
+    n_bf16++;
+    const Tensor got = f.load_f32(*info);
+    for (size_t i = 0; i < t.data.size(); i++) {
+      t.data[i] = round_bf16(t.data[i]);
+      ASSERT_EQ(got.data[i], t.data[i]) << name << "[" << i << "]";
+    }
+  }
+  EXPECT_GT(n_bf16, int(m.weights.size()) / 2) << "most tensors should be stored in bf16";
+  save_model_hf(m, tmp.file("r"));  // f32 file, rounded weights
+  EXPECT_EQ(logits_at(tmp.file("b")), logits_at(tmp.file("r")));
 }
 
 TEST(ExportCli, TeacherGgufToHfFolder) {

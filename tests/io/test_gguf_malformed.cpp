@@ -94,6 +94,16 @@ TEST(GgufMalformed, AbsurdCountsFailBeforeAllocating) {
                   "cannot fit");
 }
 
+// An honest array of 12 M one-byte elements: every count fits the file, but
+// parsed (~100 bytes per value) it would take over a gigabyte. The metadata
+// ceiling refuses it, naming the key.
+TEST(GgufMalformed, MetadataThatWouldParseIntoGigabytes) {
+  const uint64_t n = uint64_t(12) << 20;
+  GgufBytes g;
+  g.header(0, 1).str("tokenizer.ggml.token_type").u32(9).u32(0).u64(n).zeros(size_t(n));
+  expect_rejected(g.b, "metadata 'tokenizer.ggml.token_type': the metadata would take more than 1024 MiB");
+}
+
 TEST(GgufMalformed, StringLengthsPastTheEnd) {
   // Enough bytes follow each claimed length for the count checks to pass.
   expect_rejected(GgufBytes().header(0, 1).u64(uint64_t(1) << 40).zeros(64).b, "truncated");
