@@ -7,4 +7,9 @@ bash scripts/build.sh build
 # Two tests at a time, one thread each: OpenMP teams of two on two busy cores
 # spend most of their time spin-waiting. (The llama.cpp comparisons run alone
 # with both cores; see CMakeLists.txt.)
-cd build && OMP_NUM_THREADS=1 ctest --output-on-failure -j2 --timeout 1500
+# The llama.cpp oracles were installed above: here they run or fail, never skip.
+cd build && RADLADS_REQUIRE_ORACLES=1 OMP_NUM_THREADS=1 ctest --output-on-failure -j2 --timeout 1500
+# Every parser's libFuzzer harness for a short while under ASan + UBSan,
+# after replaying the inputs that once crashed it (scripts/fuzz.sh; the long
+# campaign is the same script with more seconds).
+cd .. && bash scripts/fuzz.sh all 15

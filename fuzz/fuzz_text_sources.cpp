@@ -1,0 +1,40 @@
+// `data prepare` inputs: plain text (whole, or split at blank lines), JSONL
+// and gzipped JSONL documents. The first byte picks the kind.
+#include <zlib.h>
+
+#include <vector>
+
+#include "data/text_sources.h"
+#include "fuzz_input.h"
+
+using namespace radlads;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const int kind = data[0] % 4;
+  const uint8_t* body = data + 1;
+  const size_t n = size - 1;
+  std::string path;
+  if (kind == 3) {  // gzipped JSONL
+    std::vector<uint8_t> gz(compressBound(uLong(n)) + 32);
+    z_stream z{};
+    deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    z.next_in = const_cast<Bytef*>(body);
+    z.avail_in = uInt(n);
+    z.next_out = gz.data();
+    z.avail_out = uInt(gz.size());
+    deflate(&z, Z_FINISH);
+    gz.resize(z.total_out);
+    deflateEnd(&z);
+    path = fuzz::write_file("t.jsonl.gz", gz.data(), gz.size());
+  } else {
+    path = fuzz::write_file(kind == 2 ? "t.jsonl" : "t.txt", body, n);
+  }
+  fuzz::expect_refusal_or_success([&] {
+    DocumentReader r({path}, kind == 1);
+    SourceDocument d;
+    for (int i = 0; i < 1000 && r.next(d); i++) {
+    }
+  });
+  return 0;
+}
