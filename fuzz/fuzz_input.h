@@ -17,16 +17,20 @@
 
 namespace radlads::fuzz {
 
-// A folder private to this process, removed at exit.
+// A folder private to this process, removed at exit (the path is never
+// destroyed, so the exit handler may still read it).
 inline const std::string& work_dir() {
-  static const std::string dir = [] {
+  static const std::string* dir = [] {
     const std::string base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp";
-    std::string d = base + "/radlads-fuzz-" + std::to_string(::getpid());
-    std::filesystem::create_directories(d);
-    std::atexit([] { std::error_code ec; std::filesystem::remove_all(work_dir(), ec); });
+    auto* d = new std::string(base + "/radlads-fuzz-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(*d);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(work_dir(), ec);
+    });
     return d;
   }();
-  return dir;
+  return *dir;
 }
 
 // Writes bytes to work_dir()/name (creating sub-folders) and returns its path.

@@ -117,7 +117,7 @@ bool DocumentReader::next(SourceDocument& doc) {
         nlohmann::json j;
         try {
           j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error& e) {
+        } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number that overflows
           // nlohmann's message names the byte; keep only that part.
           const char* what = std::strstr(e.what(), "] ");
           fail("{}: not valid JSON: {}", where, what ? what + 2 : e.what());

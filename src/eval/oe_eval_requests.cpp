@@ -52,7 +52,7 @@ OeRequestFile load_oe_eval_requests(const std::string& path, OePrompt prompt, bo
     if (line.empty()) continue;
     try {
       j = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number that overflows
       fail("{}:{}: not valid JSON ({})", path, in.line_number(), e.what());
     }
     if (!j.is_object()) fail("{}:{}: a request line must be a JSON object", path, in.line_number());

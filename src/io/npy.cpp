@@ -54,10 +54,14 @@ Tensor read_npy(const std::string& path) {
     if (q == std::string::npos) break;
     p = q + 1;
   }
-  int64_t n = numel(shape);
+  int64_t n = 1;  // the element count, refused before it could overflow
+  for (int64_t d : shape) {
+    if (d != 0 && n > (int64_t(1) << 60) / d) fail("{}: bad shape '{}': too many elements", path, dims);
+    n *= d;
+  }
   if (uint64_t(n) * 4 > r.size() - r.pos()) fail("{}: truncated: shape needs {} floats", path, n);
   Tensor t(shape);
-  std::memcpy(t.ptr(), mf.bytes().data() + r.pos(), size_t(n) * 4);
+  if (n > 0) std::memcpy(t.ptr(), mf.bytes().data() + r.pos(), size_t(n) * 4);
   return t;
 }
 

@@ -62,9 +62,13 @@ json student_config_json(const TeacherConfig& c, const StudentOptions& o) {
   return j;
 }
 
-StudentOptions student_options_from_json(const json& j, const std::string& path) {
+namespace {
+
+StudentOptions student_options_from_json_unchecked(const json& j, const std::string& path) {
+  if (!j.is_object() || !j.contains("model_type") || !j["model_type"].is_string())
+    fail("{}: a student config needs a string field 'model_type'", path);
   StudentOptions o;
-  const std::string t = j.at("model_type").get<std::string>();
+  const std::string t = j["model_type"].get<std::string>();
   const MixerArch* a = mixer_arch_by_hf_type(t);
   if (!a) fail("{}: model_type '{}' is not a student architecture", path, t);
   o.arch = a->id;
@@ -76,7 +80,10 @@ StudentOptions student_options_from_json(const json& j, const std::string& path)
   // Ranks come from the tensor shapes (read_student_ranks); the config's values
   // stand where no tensor carries them (e.g. no value-residual layer in a hybrid).
   auto rank = [&](const char* k) {
-    return j.contains(k) && j[k].is_number_integer() ? j[k].get<int>() : 0;
+    if (!j.contains(k) || !j[k].is_number_integer()) return 0;
+    const int64_t v = j[k].get<int64_t>();
+    if (v < 0 || v > (1 << 20)) fail("{}: {} = {} is not a rank", path, k, v);
+    return int(v);
   };
   o.lora_tokenshift = rank("lora_rank_tokenshift");
   o.lora_decay = rank("lora_rank_decay");
@@ -85,9 +92,23 @@ StudentOptions student_options_from_json(const json& j, const std::string& path)
   o.lora_gate = rank("lora_rank_gate");
   if (j.contains("num_attention_layers") && !j["num_attention_layers"].is_null()) {
     if (!j["num_attention_layers"].is_number_integer()) fail("{}: num_attention_layers must be an integer", path);
-    o.num_attention_layers = j["num_attention_layers"].get<int>();
+    const int64_t v = j["num_attention_layers"].get<int64_t>();
+    if (v < 0 || v > (1 << 20)) fail("{}: num_attention_layers = {} is out of range", path, v);
+    o.num_attention_layers = int(v);
   }
   return o;
+}
+
+}  // namespace
+
+StudentOptions student_options_from_json(const json& j, const std::string& path) {
+  // Any field of the wrong kind that the checks below miss still ends as an
+  // Error naming the file, never as an escaped json exception.
+  try {
+    return student_options_from_json_unchecked(j, path);
+  } catch (const json::exception& e) {
+    fail("{}: bad student config: {}", path, e.what());
+  }
 }
 
 }  // namespace radlads

@@ -40,7 +40,9 @@ static int get_int(const json& j, const char* key, const std::string& path) {
   return j[key].get<int>();
 }
 
-TeacherConfig teacher_config_from_hf(const json& j, const std::string& path) {
+namespace {
+
+TeacherConfig teacher_config_from_hf_unchecked(const json& j, const std::string& path) {
   TeacherConfig c;
   if (!j.is_object()) fail("{}: not a JSON object", path);
   if (!j.contains("model_type") || !j["model_type"].is_string())
@@ -67,6 +69,18 @@ TeacherConfig teacher_config_from_hf(const json& j, const std::string& path) {
     fail("{}: hidden_act '{}' is not supported (silu only)", path, j["hidden_act"].dump());
   c.validate(path);
   return c;
+}
+
+}  // namespace
+
+TeacherConfig teacher_config_from_hf(const json& j, const std::string& path) {
+  // A field of the wrong kind the checks above miss (j.value() of a string
+  // where a bool belongs) still ends as an Error naming the file.
+  try {
+    return teacher_config_from_hf_unchecked(j, path);
+  } catch (const json::exception& e) {
+    fail("{}: bad config: {}", path, e.what());
+  }
 }
 
 TeacherConfig teacher_config_from_gguf(const GgufFile& f) {

@@ -21,7 +21,7 @@ json parse_json_file(const std::string& path) {
   const std::string text = read_text_file(path);
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     fail("{}: invalid JSON: {}", path, e.what());
   }
 }
