@@ -52,6 +52,9 @@ int run_prepare(const PrepareCliOptions& o) {
   fmt::print(out, "heldout: {} documents, {} tokens\n", r.heldout.docs, r.heldout.tokens);
   if (r.documents == "paragraphs")
     fmt::print(out, "one plain-text input: its paragraphs (text between blank lines) are the documents\n");
+  if (r.documents == "tail")
+    fmt::print(out, "one plain-text input without a blank line: one document, whose last {} tokens are the held-out "
+                    "split\n", r.heldout.tokens);
   fmt::print(out, "{} files, {:.1f} MB of text, dtype {}, {:.1f} s, {:.0f} tokens/s ({:.2f} MB/s)\n", r.files,
              r.text_bytes / 1e6, dtype_name(r.dtype), r.seconds, tokens / secs, r.text_bytes / 1e6 / secs);
   if (o.json)

@@ -85,6 +85,16 @@ PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std:
     std::vector<SourceDocument> batch;
     std::vector<std::vector<int32_t>> ids;
     int64_t k = 0;  // global document number, the held-out rule's input
+    // Paragraph mode keeps document 0 back until a second one arrives: a
+    // text without a blank line is one paragraph, and then its tail becomes
+    // the held-out split instead.
+    std::vector<int32_t> first;
+    auto add = [&](std::vector<int32_t>& doc_ids, bool held) {
+      (held ? heldout : train).add_document(doc_ids);
+      SplitCounts& c = held ? r.heldout : r.train;
+      c.docs++;
+      c.tokens += int64_t(doc_ids.size());
+    };
     bool more = true;
     while (more) {
       batch.clear();
@@ -98,14 +108,29 @@ PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std:
       tokenize_batch(tokenizer, batch, eos, ids);
       for (auto& doc_ids : ids) {
         const bool held = options.heldout_every > 0 && k % options.heldout_every == 0;
-        (held ? heldout : train).add_document(doc_ids);
-        SplitCounts& c = held ? r.heldout : r.train;
-        c.docs++;
-        c.tokens += int64_t(doc_ids.size());
+        if (paragraphs && k == 0) {
+          first = std::move(doc_ids);
+        } else {
+          if (paragraphs && k == 1) add(first, true);
+          add(doc_ids, held);
+        }
         ++k;
       }
     }
     r.text_bytes = reader.bytes_read();
+    if (paragraphs && k == 1) {
+      // One paragraph: its last 1/heldout_every of tokens (at least one) are
+      // held out, the rest (ended with EOS) is the training document.
+      const int64_t n = int64_t(first.size()), h = std::max<int64_t>(1, n / options.heldout_every);
+      if (n - h >= 2) {
+        std::vector<int32_t> head(first.begin(), first.end() - h), tail(first.end() - h, first.end());
+        head.push_back(eos);
+        add(head, false);
+        add(tail, true);
+        r.documents = "tail";
+        k = 2;
+      }
+    }
     if (options.heldout_every > 0 && k < 2)
       fail("{}: {} document(s) found{}, but a held-out split needs at least 2 (or --heldout-every 0)",
            inputs.front(), k, paragraphs ? " (paragraphs between blank lines)" : "");
@@ -120,8 +145,11 @@ PrepareResult prepare_dataset(const Tokenizer& tokenizer, const std::vector<std:
         {"dtype", dtype_name(r.dtype)},
         {"special_tokens_parsed", false},
         {"heldout_every", options.heldout_every},
-        {"documents", paragraphs ? "paragraphs of the single plain-text input, cut at blank lines"
-                                 : "one per plain file, one per JSONL line"},
+        {"documents", r.documents == "tail"
+                          ? "the single plain-text input has no blank line: one document, its last 1/heldout_every "
+                            "of tokens held out"
+                          : paragraphs ? "paragraphs of the single plain-text input, cut at blank lines"
+                                       : "one per plain file, one per JSONL line"},
         {"heldout_rule", "document k (0-based, in input order) is held out when k % heldout_every == 0"},
         {"splits", {{"train", split_json(r.train, "train")}, {"heldout", split_json(r.heldout, "heldout")}}},
         {"inputs", inputs},

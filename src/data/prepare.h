@@ -36,8 +36,10 @@ struct PrepareResult {
   int64_t files = 0, text_bytes = 0;
   double seconds = 0;
   // How the input became documents, for the report and meta.json: "files"
-  // (each plain file one document, each JSONL line one) or "paragraphs" (a
-  // single plain-text input with a held-out split, cut at blank lines).
+  // (each plain file one document, each JSONL line one), "paragraphs" (a
+  // single plain-text input with a held-out split, cut at blank lines) or
+  // "tail" (such an input without a blank line: its last 1/heldout_every of
+  // tokens are held out).
   std::string documents = "files";
 };
 

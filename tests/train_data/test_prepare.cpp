@@ -133,6 +133,30 @@ TEST(DataPrepare, OnePlainTextFileIsCutIntoParagraphs) {
   EXPECT_EQ(whole.train.docs, 1);
 }
 
+// One plain-text file without a blank line is one paragraph: the tail of its
+// tokens is the held-out split, and the result says so.
+TEST(DataPrepare, OneParagraphFileHoldsOutItsTail) {
+  TempDir tmp;
+  const Tokenizer tok = test::tiny_tokenizer();
+  std::string text;
+  for (int i = 0; i < 40; i++) text += "the cat is here\n";
+  test::write_file(tmp.file("one.txt"), text);
+  PrepareOptions o;
+  o.heldout_every = 10;
+  const auto r = prepare_dataset(tok, {tmp.file("one.txt")}, tmp.file("out"), o);
+  EXPECT_EQ(r.documents, "tail");
+  text.pop_back();  // a paragraph ends before its last newline
+  const std::vector<int32_t> all = expected(tok, text);  // the document's ids, EOS last
+  const int64_t h = int64_t(all.size()) / 10;
+  const TokenDataset train = TokenDataset::open(tmp.file("out/train")), held = TokenDataset::open(tmp.file("out/heldout"));
+  ASSERT_EQ(train.n_docs(), 1);
+  ASSERT_EQ(held.n_docs(), 1);
+  std::vector<int32_t> head(all.begin(), all.end() - h), tail(all.end() - h, all.end());
+  head.push_back(tok.eos());
+  EXPECT_EQ(train.doc(0), head);
+  EXPECT_EQ(held.doc(0), tail);
+}
+
 TEST(DataPrepare, FailuresLeaveNothingBehind) {
   TempDir tmp;
   const Tokenizer tok = test::tiny_tokenizer();
@@ -153,7 +177,9 @@ TEST(DataPrepare, FailuresLeaveNothingBehind) {
 
   msg = error_of([&] { prepare_dataset(tok, {corpus, tmp.file("nope.txt")}, tmp.file("out"), o); });
   EXPECT_NE(msg.find(tmp.file("nope.txt")), std::string::npos) << msg;
-  msg = error_of([&] { prepare_dataset(tok, {tmp.file("in/a.txt")}, tmp.file("out"), o); });
+  // A single text too short even to split into a head and a held-out tail.
+  test::write_file(tmp.file("in_tiny.txt"), "a");
+  msg = error_of([&] { prepare_dataset(tok, {tmp.file("in_tiny.txt")}, tmp.file("out"), o); });
   EXPECT_NE(msg.find("at least 2"), std::string::npos) << msg;
   o.heldout_every = 1;
   EXPECT_NE(error_of([&] { prepare_dataset(tok, {corpus}, tmp.file("out"), o); }).find("heldout-every"),
