@@ -5,8 +5,10 @@ with an independent implementation: PyPI `gguf` (gguf-py, numpy).
 Writes
   tests/data/ggml_quants_golden.json
       - sizes:   (block elements, block bytes) per ggml type from gguf-py
-      - dequant: random raw blocks of F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q4_K Q6_K
-                 (sane fp16 scales) and gguf-py's dequantized floats
+      - dequant: random raw blocks of F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q4_K Q6_K,
+                 then (their own random stream, so the first ones keep their
+                 bytes) Q5_0 Q5_1 Q2_K Q3_K Q5_K IQ4_NL IQ4_XS (sane fp16
+                 scales) and gguf-py's dequantized floats
       - quant:   random floats (with edge cases) and gguf-py's F16 BF16 Q8_0
                  Q4_0 Q4_1 encoding of them
   tests/data/smollm2_135m_q4_1_reference.json   (needs the cached teacher)
@@ -97,6 +99,31 @@ def dequant_inputs(rng) -> dict:
     return {t: np.ascontiguousarray(v).reshape(-1) for t, v in out.items()}
 
 
+def more_dequant_inputs(rng) -> dict:
+    """The rest of the types llama.cpp's presets write (Q4_K_M mixes Q5_0, Q8_0,
+    Q6_K and Q4_K; Q2_K/Q3_K_*/Q5_K_* and IQ4_NL/IQ4_XS the others)."""
+    n = 6
+    out = {}
+    d = (sane_f16(rng, n))
+    out[T.Q5_0] = np.concatenate([d, rng.integers(0, 256, (n, 4 + 16), dtype=np.uint8)], 1)
+    d = (sane_f16(rng, n, signed=False))
+    m = (sane_f16(rng, n, lo=1e-3, hi=2.0))
+    out[T.Q5_1] = np.concatenate([d, m, rng.integers(0, 256, (n, 4 + 16), dtype=np.uint8)], 1)
+    d = (sane_f16(rng, n, lo=1e-4, hi=1e-2, signed=False))
+    dmin = (sane_f16(rng, n, lo=1e-4, hi=1e-2, signed=False))
+    out[T.Q2_K] = np.concatenate([rng.integers(0, 256, (n, 16 + 64), dtype=np.uint8), d, dmin], 1)
+    d = (sane_f16(rng, n, lo=1e-4, hi=1e-2))
+    out[T.Q3_K] = np.concatenate([rng.integers(0, 256, (n, 32 + 64 + 12), dtype=np.uint8), d], 1)
+    d = (sane_f16(rng, n, lo=1e-4, hi=1e-2, signed=False))
+    dmin = (sane_f16(rng, n, lo=1e-4, hi=1e-2, signed=False))
+    out[T.Q5_K] = np.concatenate([d, dmin, rng.integers(0, 256, (n, 12 + 32 + 128), dtype=np.uint8)], 1)
+    d = (sane_f16(rng, n, lo=1e-4, hi=1e-2))
+    out[T.IQ4_NL] = np.concatenate([d, rng.integers(0, 256, (n, 16), dtype=np.uint8)], 1)
+    d = (sane_f16(rng, n, lo=1e-4, hi=1e-2))
+    out[T.IQ4_XS] = np.concatenate([d, rng.integers(0, 256, (n, 2 + 4 + 128), dtype=np.uint8)], 1)
+    return out
+
+
 def f32_round(fr: Fraction) -> np.float32:
     """Correctly rounded (nearest, ties to even) float32 of an exact rational."""
     c = np.float32(float(fr))
@@ -173,7 +200,7 @@ def quant_golden() -> dict:
     rng = np.random.default_rng(20241129)
     sizes = []
     for t in [T.F32, T.F16, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0, T.Q2_K, T.Q3_K, T.Q4_K,
-              T.Q5_K, T.Q6_K, T.Q8_K, T.I8, T.I16, T.I32, T.I64, T.F64, T.BF16]:
+              T.Q5_K, T.Q6_K, T.Q8_K, T.I8, T.I16, T.I32, T.I64, T.F64, T.BF16, T.IQ4_NL, T.IQ4_XS]:
         # Q8_1 is left out: gguf-py still lists its old fp32 layout (40 bytes);
         # ggml's block_q8_1 has fp16 d and s (36 bytes).
         elems, nbytes = GGML_QUANT_SIZES[t]
@@ -186,7 +213,12 @@ def quant_golden() -> dict:
                         "out": hex_f32(y)})
 
     quant = []
-    for t, x in quant_inputs(rng).items():
+    qin = quant_inputs(rng)
+    for t, raw in more_dequant_inputs(np.random.default_rng(20261207)).items():
+        y = gguf.quants.dequantize(raw, t).astype(np.float32).reshape(-1)
+        dequant.append({"type": int(t), "name": t.name, "n": int(y.size), "raw": hex_bytes(raw),
+                        "out": hex_f32(y)})
+    for t, x in qin.items():
         with np.errstate(over="ignore"):  # F16 overflow to inf is one of the cases
             q = gguf.quants.quantize(x, t)
         quant.append({"type": int(t), "name": t.name, "n": int(x.size), "in": hex_f32(x),

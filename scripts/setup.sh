@@ -21,7 +21,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 # --- Debian packages ----------------------------------------------------------
 PKGS=(build-essential cmake pkg-config unzip ca-certificates
       libopenblas-openmp-dev libdnnl-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libfmt-dev
-      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin iproute2 clang-14 libomp-14-dev
+      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin iproute2 clang-14 libclang-rt-14-dev libomp-14-dev
       python3.11-doc linux-doc-6.1 perl-doc debian-reference-en jargon-text)
 missing=()
 for p in "${PKGS[@]}"; do

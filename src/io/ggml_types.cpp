@@ -24,12 +24,12 @@
 
 #include "core/error.h"
 #include "core/fp16.h"
+#include "io/ggml_blocks.h"
 
 namespace radlads {
 namespace {
 
-constexpr int64_t QK = 32;    // elements per block of the 32-element types
-constexpr int64_t QK_K = 256; // elements per K-quant super-block
+using namespace ggml;
 
 struct TypeInfo {
   GgmlType type;
@@ -60,6 +60,8 @@ constexpr TypeInfo kTypes[] = {
     {GgmlType::I64, "i64", 1, 8},
     {GgmlType::F64, "f64", 1, 8},
     {GgmlType::BF16, "bf16", 1, 2},
+    {GgmlType::IQ4_NL, "iq4_nl", QK, 2 + QK / 2},
+    {GgmlType::IQ4_XS, "iq4_xs", QK_K, 2 + 2 + QK_K / 64 + QK_K / 2},
 };
 
 const TypeInfo* lookup(uint32_t t) {
@@ -73,14 +75,6 @@ const TypeInfo& info_of(GgmlType t) {
   CHECK(info, "ggml type {} is not in the type table", uint32_t(t));
   return *info;
 }
-
-uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
-}
-
-void store_u16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 
 // ---- dequantizers: one block in, block_elems floats out ----
 
@@ -117,20 +111,6 @@ void dequant_block_q4_1(const uint8_t* x, float* y) {
   }
 }
 
-// Q4_K's 12 scale bytes pack eight 6-bit scales and eight 6-bit mins. Sub-blocks
-// 0..3 keep theirs in the low 6 bits of bytes 0..3 (scale) and 4..7 (min);
-// sub-blocks 4..7 take their low 4 bits from bytes 8..11 and their top 2 bits
-// from the spare top bits of bytes 0..3 (scale) and 4..7 (min).
-void q4_k_scale_min(int j, const uint8_t* s, int* scale, int* min) {
-  if (j < 4) {
-    *scale = s[j] & 63;
-    *min = s[j + 4] & 63;
-  } else {
-    *scale = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
-    *min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
-
 // Q4_K: fp16 d, fp16 dmin, 12 scale bytes, 128 bytes of nibbles. Eight
 // sub-blocks of 32; each 32-byte chunk of qs holds sub-block 2c in its low
 // nibbles and 2c+1 in its high nibbles. y = (d*scale)*q - (dmin*min).
@@ -141,9 +121,9 @@ void dequant_block_q4_k(const uint8_t* x, float* y) {
   const uint8_t* qs = x + 16;
   for (int c = 0; c < 4; ++c, qs += 32, y += 64) {
     int sc, m;
-    q4_k_scale_min(2 * c, scales, &sc, &m);
+    k_scale_min(2 * c, scales, &sc, &m);
     const float d_lo = d * float(sc), m_lo = dmin * float(m);
-    q4_k_scale_min(2 * c + 1, scales, &sc, &m);
+    k_scale_min(2 * c + 1, scales, &sc, &m);
     const float d_hi = d * float(sc), m_hi = dmin * float(m);
     for (int l = 0; l < 32; ++l) y[l] = d_lo * float(qs[l] & 0x0F) - m_lo;
     for (int l = 0; l < 32; ++l) y[l + 32] = d_hi * float(qs[l] >> 4) - m_hi;
@@ -246,6 +226,13 @@ DequantBlock dequantizer(GgmlType t) {
     case GgmlType::Q4_1: return dequant_block_q4_1;
     case GgmlType::Q4_K: return dequant_block_q4_k;
     case GgmlType::Q6_K: return dequant_block_q6_k;
+    case GgmlType::Q5_0: return dequant_block_q5_0;
+    case GgmlType::Q5_1: return dequant_block_q5_1;
+    case GgmlType::Q2_K: return dequant_block_q2_k;
+    case GgmlType::Q3_K: return dequant_block_q3_k;
+    case GgmlType::Q5_K: return dequant_block_q5_k;
+    case GgmlType::IQ4_NL: return dequant_block_iq4_nl;
+    case GgmlType::IQ4_XS: return dequant_block_iq4_xs;
     default: return nullptr;
   }
 }

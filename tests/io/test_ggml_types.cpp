@@ -23,6 +23,7 @@ const GgmlType kAllTypes[] = {
     GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K,
     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::I8,
     GgmlType::I16,  GgmlType::I32,  GgmlType::I64,  GgmlType::F64,  GgmlType::BF16,
+    GgmlType::IQ4_NL, GgmlType::IQ4_XS,
 };
 
 nlohmann::json load_golden() {
@@ -78,10 +79,11 @@ TEST(GgmlTypes, RowBytes) {
 
 TEST(GgmlTypes, CapabilityLists) {
   for (GgmlType t : kAllTypes) {
-    const bool deq = t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 ||
-                     t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q4_1 ||
-                     t == GgmlType::Q4_K || t == GgmlType::Q6_K;
-    const bool q = deq && t != GgmlType::Q4_K && t != GgmlType::Q6_K;
+    const bool integer_or_f64 = t == GgmlType::I8 || t == GgmlType::I16 || t == GgmlType::I32 ||
+                                t == GgmlType::I64 || t == GgmlType::F64;
+    const bool deq = !integer_or_f64 && t != GgmlType::Q8_1 && t != GgmlType::Q8_K;
+    const bool q = t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 || t == GgmlType::Q8_0 ||
+                   t == GgmlType::Q4_0 || t == GgmlType::Q4_1;
     EXPECT_EQ(ggml_can_dequantize(t), deq) << ggml_type_name(t);
     EXPECT_EQ(ggml_can_quantize(t), q) << ggml_type_name(t);
   }
@@ -111,7 +113,7 @@ TEST(GgmlQuantGolden, DequantizeMatchesGgufPyExactly) {
     EXPECT_EQ(bad, 0) << ggml_type_name(t);
     ++checked_types;
   }
-  EXPECT_EQ(checked_types, 8);  // F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q4_K Q6_K
+  EXPECT_EQ(checked_types, 15);  // F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q4_K Q6_K Q5_0 Q5_1 Q2_K Q3_K Q5_K IQ4_NL IQ4_XS
 }
 
 // gguf-py's quantizers mirror ggml's quantize_row_*_ref (Q8_0 says so; Q4_0,
