@@ -23,6 +23,8 @@ CXX_FUZZ=${CXX_FUZZ:-clang++-14}
 command -v "$CXX_FUZZ" >/dev/null || { echo "fuzz.sh: $CXX_FUZZ not found (scripts/setup.sh installs clang-14)" >&2; exit 2; }
 
 # FUZZ_NO_BUILD=1: use the harnesses already built (several campaigns at once).
+# FUZZ_SEED=N: libFuzzer's random seed (the test command fixes it, so that a
+# CI run explores the same inputs as the last one that passed here).
 if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRADLADS_FUZZ=ON \
     -DCMAKE_CXX_COMPILER="$CXX_FUZZ" >/dev/null
@@ -58,6 +60,7 @@ for t in $targets; do
   seeds=()
   [ -d "fuzz/corpus/$t" ] && seeds=("fuzz/corpus/$t")
   if ! "$bin" "$corpus" "${seeds[@]}" -max_total_time="$SECONDS_EACH" -print_final_stats=1 -max_len=200000 \
+      ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
       -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -artifact_prefix="$crashes/" >"$log" 2>&1; then
     art=$(ls -t "$crashes" 2>/dev/null | head -1 || true)
     echo "fuzz.sh: $t: FINDING, input saved as $crashes/$art; log: $log" >&2

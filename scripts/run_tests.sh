@@ -12,4 +12,4 @@ cd build && RADLADS_REQUIRE_ORACLES=1 OMP_NUM_THREADS=1 ctest --output-on-failur
 # Every parser's libFuzzer harness for a short while under ASan + UBSan,
 # after replaying the inputs that once crashed it (scripts/fuzz.sh; the long
 # campaign is the same script with more seconds).
-cd .. && bash scripts/fuzz.sh all 15
+cd .. && FUZZ_SEED=1 bash scripts/fuzz.sh all 15

@@ -60,6 +60,12 @@ PhaseConfig phase_from_json(const json& j) {
   p.seq_len = j.at("seq_len").get<int>();
   p.batch = j.at("batch").get<int>();
   p.micro_batch = j.at("micro_batch").get<int>();
+  // Shapes a step is made of: a zero would divide by zero in steps(), a
+  // huge one overflow (a corrupt or hand-edited state.json).
+  if (p.seq_len < 1 || p.seq_len > (1 << 24)) fail("phase {}: seq_len {} is out of range", p.name, p.seq_len);
+  if (p.batch < 1 || p.batch > (1 << 20)) fail("phase {}: batch {} is out of range", p.name, p.batch);
+  if (p.micro_batch < 1) fail("phase {}: micro_batch {} is out of range", p.name, p.micro_batch);
+  if (p.tokens < 0 || p.tokens > (int64_t(1) << 50)) fail("phase {}: tokens {} is out of range", p.name, p.tokens);
   p.lr.kind = LrSchedule::kind_from_name(j.at("lr_schedule").get<std::string>());
   p.lr.lr_start = j.at("lr_start").get<double>();
   p.lr.lr_end = j.at("lr_end").get<double>();
