@@ -187,6 +187,13 @@ TokenizerSpec tokenizer_spec_from_hf(const std::string& dir) {
   for (auto& a : added) max_id = std::max(max_id, a.id);
   if (max_id < 0) fail("{}: model.vocab: empty", path);
   if (max_id >= (int64_t(1) << 31)) fail("{}: model.vocab: id {} too large", path, max_id);
+  // Gaps are padded with placeholder tokens, so the table is as long as the
+  // largest id: an id far beyond the tokens present would allocate
+  // gigabytes for a few bytes of file. Real vocabularies are dense.
+  const int64_t present = int64_t(entries.size() + added.size());
+  if (max_id >= 2 * present + 1024)
+    fail("{}: id {} is far beyond the {} tokens the file defines (ids must be nearly dense)", path, max_id,
+         present);
   for (auto& [id, s] : entries)
     if (id < 0) fail("{}: model.vocab[\"{}\"]: negative id {}", path, s, id);
   spec.tokens.assign(size_t(max_id + 1), std::string());
