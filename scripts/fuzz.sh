@@ -64,12 +64,12 @@ for t in $targets; do
       -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -artifact_prefix="$crashes/" >"$log" 2>&1; then
     art=$(ls -t "$crashes" 2>/dev/null | head -1 || true)
     echo "fuzz.sh: $t: FINDING, input saved as $crashes/$art; log: $log" >&2
-    grep -m3 -E "ERROR: |runtime error|terminate called|what\(\)" "$log" >&2 || tail -20 "$log" >&2 || true
+    grep -a -m3 -E "ERROR: |runtime error|terminate called|what\(\)" "$log" >&2 || tail -20 "$log" >&2 || true
     failed=1
     continue
   fi
-  execs=$( (grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" || true) | awk '{print $2}' | tail -1)
-  edges=$( (grep -oE 'cov: [0-9]+' "$log" || true) | tail -1 | awk '{print $2}')
+  execs=$( (grep -aoE 'stat::number_of_executed_units: [0-9]+' "$log" || true) | awk '{print $2}' | tail -1)
+  edges=$( (grep -aoE 'cov: [0-9]+' "$log" || true) | tail -1 | awk '{print $2}')
   rate=$(( ${execs:-0} / SECONDS_EACH ))
   files=$(ls "$corpus" | wc -l)
   printf "%-18s %12s %10s %8s %s\n" "$t" "${execs:-?}" "${rate:-?}" "${edges:-?}" "$files"
