@@ -28,7 +28,7 @@ command -v "$CXX_FUZZ" >/dev/null || { echo "fuzz.sh: $CXX_FUZZ not found (scrip
 if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRADLADS_FUZZ=ON \
     -DCMAKE_CXX_COMPILER="$CXX_FUZZ" >/dev/null
-  cmake --build "$BUILD" -j"$(nproc)" >"$BUILD.log" 2>&1 || { tail -40 "$BUILD.log"; exit 1; }
+  cmake --build "$BUILD" -j"$(nproc)" >"$BUILD/build.log" 2>&1 || { tail -40 "$BUILD/build.log"; exit 1; }
 fi
 
 if [ "$TARGET" = all ]; then
