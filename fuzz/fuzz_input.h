@@ -7,11 +7,13 @@
 #pragma once
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -42,6 +44,22 @@ inline std::string write_file(const std::string& name, const uint8_t* data, size
   if (size && std::fwrite(data, 1, size, f) != size) std::abort();
   std::fclose(f);
   return p.string();
+}
+
+// data gzipped (level 1), for the parsers that read .gz files: the fuzzer
+// then explores what is inside rather than the decompressor's checks.
+inline std::vector<uint8_t> gzip_bytes(const uint8_t* data, size_t size) {
+  std::vector<uint8_t> gz(compressBound(uLong(size)) + 32);
+  z_stream z{};
+  deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // 15 + 16: the gzip wrapper
+  z.next_in = const_cast<Bytef*>(data);
+  z.avail_in = uInt(size);
+  z.next_out = gz.data();
+  z.avail_out = uInt(gz.size());
+  deflate(&z, Z_FINISH);
+  gz.resize(z.total_out);
+  deflateEnd(&z);
+  return gz;
 }
 
 // Runs f; an Error (the parser's refusal) is swallowed, anything else propagates.

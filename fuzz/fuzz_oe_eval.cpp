@@ -2,8 +2,6 @@
 // gold label, under each prompt style. The input is gzipped by the harness
 // (so the fuzzer explores the JSONL), or written as is when its first byte
 // is odd (so it explores the decompressor's errors).
-#include <zlib.h>
-
 #include <vector>
 
 #include "eval/oe_eval_requests.h"
@@ -15,20 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const bool raw = data[0] & 1;
   const int style = (data[0] >> 1) % 3;
-  std::vector<uint8_t> gz;
-  if (!raw) {
-    uLongf n = compressBound(uLong(size));
-    gz.resize(n + 32);
-    z_stream z{};
-    deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // gzip wrapper
-    z.next_in = const_cast<Bytef*>(data + 1);
-    z.avail_in = uInt(size - 1);
-    z.next_out = gz.data();
-    z.avail_out = uInt(gz.size());
-    deflate(&z, Z_FINISH);
-    gz.resize(z.total_out);
-    deflateEnd(&z);
-  }
+  const std::vector<uint8_t> gz = raw ? std::vector<uint8_t>() : fuzz::gzip_bytes(data + 1, size - 1);
   const std::string path = raw ? fuzz::write_file("r.jsonl.gz", data + 1, size - 1)
                                : fuzz::write_file("r.jsonl.gz", gz.data(), gz.size());
   fuzz::expect_refusal_or_success(

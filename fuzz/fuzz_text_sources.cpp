@@ -1,7 +1,5 @@
 // `data prepare` inputs: plain text (whole, or split at blank lines), JSONL
 // and gzipped JSONL documents. The first byte picks the kind.
-#include <zlib.h>
-
 #include <vector>
 
 #include "data/text_sources.h"
@@ -16,16 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t n = size - 1;
   std::string path;
   if (kind == 3) {  // gzipped JSONL
-    std::vector<uint8_t> gz(compressBound(uLong(n)) + 32);
-    z_stream z{};
-    deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    z.next_in = const_cast<Bytef*>(body);
-    z.avail_in = uInt(n);
-    z.next_out = gz.data();
-    z.avail_out = uInt(gz.size());
-    deflate(&z, Z_FINISH);
-    gz.resize(z.total_out);
-    deflateEnd(&z);
+    const std::vector<uint8_t> gz = fuzz::gzip_bytes(body, n);
     path = fuzz::write_file("t.jsonl.gz", gz.data(), gz.size());
   } else {
     path = fuzz::write_file(kind == 2 ? "t.jsonl" : "t.txt", body, n);
