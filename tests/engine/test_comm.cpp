@@ -3,24 +3,17 @@
 // one-process LocalComm.
 #include <gtest/gtest.h>
 
-#include <thread>
 #include <vector>
 
 #include "core/error.h"
 #include "engine/comm.h"
 #include "engine/context.h"
+#include "engine/on_ranks.h"
 
 namespace radlads {
 namespace {
 
-// Runs f(rank, comm) on every rank of a group of n, one thread each.
-template <class F>
-void on_ranks(int n, F f) {
-  auto comms = make_thread_comm_group(n);
-  std::vector<std::thread> ts;
-  for (int r = 0; r < n; r++) ts.emplace_back([&, r] { f(r, *comms[size_t(r)]); });
-  for (auto& t : ts) t.join();
-}
+using test::on_ranks;
 
 TEST(Comm, ThreadGroupAllReduceSumsInRankOrder) {
   const int n = 3;

@@ -4,10 +4,10 @@
 // give the one-process bits; a checkpoint saved from shards must be the
 // file one process writes, and loads back into shards.
 #include <filesystem>
-#include <thread>
 
 #include "core/file_io.h"
 #include "engine/comm.h"
+#include "engine/on_ranks.h"
 #include "models/student_weights.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
@@ -18,14 +18,6 @@ namespace radlads {
 using namespace test;
 
 namespace {
-
-template <class F>
-void on_ranks(int n, F f) {
-  auto comms = make_thread_comm_group(n);
-  std::vector<std::thread> ts;
-  for (int r = 0; r < n; r++) ts.emplace_back([&, r] { f(r, *comms[size_t(r)]); });
-  for (auto& t : ts) t.join();
-}
 
 // Tensors of several blocks (2^16 floats), so that cuts fall inside them.
 Model big_model() {
