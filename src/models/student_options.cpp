@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "io/json_checked.h"
 #include "models/mixers/mixer_arch.h"
 
 namespace radlads {
@@ -102,13 +103,7 @@ StudentOptions student_options_from_json_unchecked(const json& j, const std::str
 }  // namespace
 
 StudentOptions student_options_from_json(const json& j, const std::string& path) {
-  // Any field of the wrong kind that the checks below miss still ends as an
-  // Error naming the file, never as an escaped json exception.
-  try {
-    return student_options_from_json_unchecked(j, path);
-  } catch (const json::exception& e) {
-    fail("{}: bad student config: {}", path, e.what());
-  }
+  return json_checked(path, "bad student config", [&] { return student_options_from_json_unchecked(j, path); });
 }
 
 }  // namespace radlads

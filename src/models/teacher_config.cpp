@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "io/gguf.h"
+#include "io/json_checked.h"
 
 namespace radlads {
 
@@ -74,13 +75,7 @@ TeacherConfig teacher_config_from_hf_unchecked(const json& j, const std::string&
 }  // namespace
 
 TeacherConfig teacher_config_from_hf(const json& j, const std::string& path) {
-  // A field of the wrong kind the checks above miss (j.value() of a string
-  // where a bool belongs) still ends as an Error naming the file.
-  try {
-    return teacher_config_from_hf_unchecked(j, path);
-  } catch (const json::exception& e) {
-    fail("{}: bad config: {}", path, e.what());
-  }
+  return json_checked(path, "bad config", [&] { return teacher_config_from_hf_unchecked(j, path); });
 }
 
 TeacherConfig teacher_config_from_gguf(const GgufFile& f) {
