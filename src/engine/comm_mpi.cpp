@@ -85,16 +85,16 @@ class MpiComm final : public Comm {
     // own to that range's owner, which adds the size contributions in rank
     // order. Rounds are sized so that the staging stays near kStageBytes.
     const int64_t chunk = round_chunk();
-    const int64_t lo = bounds[size_t(rank_)], len = bounds[size_t(rank_) + 1] - lo;
+    const int64_t lo = bounds[size_t(rank_)];
     stage_.resize(size_t(size_ + 1) * size_t(chunk));
     float* acc = stage_.data() + size_t(size_) * size_t(chunk);
     for (int64_t o = 0; o < max_len(bounds); o += chunk) {
       reqs_.clear();
-      const int m = int(std::clamp<int64_t>(len - o, 0, chunk));
+      const int m = round_count(bounds, rank_, o, chunk);
       for (int q = 0; q < size_; q++)
         if (q != rank_ && m > 0) post_recv(stage_.data() + size_t(q) * size_t(chunk), m, q, kTagScatter);
       for (int q = 0; q < size_; q++) {
-        const int mq = int(std::clamp<int64_t>(bounds[size_t(q) + 1] - bounds[size_t(q)] - o, 0, chunk));
+        const int mq = round_count(bounds, q, o, chunk);
         if (q != rank_ && mq > 0) post_send(buf + bounds[size_t(q)] + o, mq, q, kTagScatter);
       }
       wait_all("reduce_scatter");
@@ -111,14 +111,14 @@ class MpiComm final : public Comm {
   void all_gather_ranges(float* buf, const std::vector<int64_t>& bounds) override {
     check_bounds(bounds);
     const int64_t chunk = round_chunk();
-    const int64_t lo = bounds[size_t(rank_)], len = bounds[size_t(rank_) + 1] - lo;
+    const int64_t lo = bounds[size_t(rank_)];
     for (int64_t o = 0; o < max_len(bounds); o += chunk) {
       reqs_.clear();
       for (int q = 0; q < size_; q++) {
-        const int mq = int(std::clamp<int64_t>(bounds[size_t(q) + 1] - bounds[size_t(q)] - o, 0, chunk));
+        const int mq = round_count(bounds, q, o, chunk);
         if (q != rank_ && mq > 0) post_recv(buf + bounds[size_t(q)] + o, mq, q, kTagGather);
       }
-      const int m = int(std::clamp<int64_t>(len - o, 0, chunk));
+      const int m = round_count(bounds, rank_, o, chunk);
       for (int q = 0; q < size_; q++)
         if (q != rank_ && m > 0) post_send(buf + lo + o, m, q, kTagGather);
       wait_all("all_gather");
@@ -160,6 +160,10 @@ class MpiComm final : public Comm {
     int64_t m = 0;
     for (size_t i = 1; i < b.size(); i++) m = std::max(m, b[i] - b[i - 1]);
     return m;
+  }
+  // Floats of rank q's range in the round starting o floats into every range.
+  static int round_count(const std::vector<int64_t>& b, int q, int64_t o, int64_t chunk) {
+    return int(std::clamp<int64_t>(b[size_t(q) + 1] - b[size_t(q)] - o, 0, chunk));
   }
   // Floats per round of the partitioned collectives: size·chunk floats staged.
   int64_t round_chunk() const {

@@ -44,10 +44,6 @@ void write_text_atomic(const std::string& path, const std::string& text) {
 
 const char* kCheckedFiles[] = {"model/model.safetensors", "model/config.json", "optimizer.safetensors"};
 
-}  // namespace
-
-namespace {
-
 // Moment `which` (0: m, 1: v) of tensor i, on rank 0: its own pieces copied,
 // the others received from their owners in rank order (stream_moments is
 // the senders' side of the same loop).
