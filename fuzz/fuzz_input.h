@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,7 +25,11 @@ namespace radlads::fuzz {
 inline const std::string& work_dir() {
   static const std::string* dir = [] {
     const std::string base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp";
-    auto* d = new std::string(base + "/radlads-fuzz-" + std::to_string(::getpid()));
+    // RADLADS_FUZZ_DIR names it instead (scripts/fuzz.sh's deterministic
+    // runs: paths appear in the messages, so their length must not vary).
+    const char* fixed = std::getenv("RADLADS_FUZZ_DIR");
+    auto* d = new std::string(fixed && *fixed ? std::string(fixed)
+                                              : base + "/radlads-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(*d);
     std::atexit([] {
       std::error_code ec;

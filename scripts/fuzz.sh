@@ -14,6 +14,12 @@
 # finding). Prints executions, coverage (edges) and corpus size per target.
 # A crash, leak or limit hit: the input is saved in build-fuzz/crashes/<target>/,
 # the script names it and exits 1.
+#
+# FUZZ_RUNS=N instead of SECONDS: N executions per target from the committed
+# seeds only (a fresh corpus each time), with FUZZ_SEED fixed a deterministic
+# run: the test command uses it, so CI explores exactly the inputs that
+# passed here (a time limit explores more on a faster machine, and found on
+# CI what it had not found here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${1:-all}
@@ -40,11 +46,23 @@ fi
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# A deterministic run also needs the same addresses every time (coverage of
+# address-keyed code differs otherwise): address randomisation off.
+norand=()
+if [ -n "${FUZZ_RUNS:-}" ] && setarch -R true 2>/dev/null; then norand=(setarch -R); fi
 printf "%-18s %12s %10s %8s %s\n" target executions exec/s edges corpus
 failed=0
 for t in $targets; do
   bin="$BUILD/fuzz_$t"
   corpus="$BUILD/corpus/$t"
+  limit=(-max_total_time="$SECONDS_EACH")
+  if [ -n "${FUZZ_RUNS:-}" ]; then
+    corpus="$BUILD/corpus-runs/$t"
+    rm -rf "$corpus"
+    # Comparison-guided mutations copy operands, heap addresses among them,
+    # which vary between runs: off here, on in the campaigns.
+    limit=(-runs="$FUZZ_RUNS" -use_cmp=0)
+  fi
   crashes="$BUILD/crashes/$t"
   mkdir -p "$corpus" "$crashes"
   log="$BUILD/fuzz_$t.log"
@@ -59,7 +77,9 @@ for t in $targets; do
   fi
   seeds=()
   [ -d "fuzz/corpus/$t" ] && seeds=("fuzz/corpus/$t")
-  if ! "$bin" "$corpus" "${seeds[@]}" -max_total_time="$SECONDS_EACH" -print_final_stats=1 -max_len=200000 \
+  start=$(date +%s.%N)
+  [ -n "${FUZZ_RUNS:-}" ] && export RADLADS_FUZZ_DIR="/tmp/radlads-fuzz-runs/$t"
+  if ! "${norand[@]}" "$bin" "$corpus" "${seeds[@]}" "${limit[@]}" -print_final_stats=1 -max_len=200000 \
       ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
       -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -artifact_prefix="$crashes/" >"$log" 2>&1; then
     art=$(ls -t "$crashes" 2>/dev/null | head -1 || true)
@@ -70,7 +90,7 @@ for t in $targets; do
   fi
   execs=$( (grep -aoE 'stat::number_of_executed_units: [0-9]+' "$log" || true) | awk '{print $2}' | tail -1)
   edges=$( (grep -aoE 'cov: [0-9]+' "$log" || true) | tail -1 | awk '{print $2}')
-  rate=$(( ${execs:-0} / SECONDS_EACH ))
+  rate=$(awk -v n="${execs:-0}" -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", n / (b - a) }')
   files=$(ls "$corpus" | wc -l)
   printf "%-18s %12s %10s %8s %s\n" "$t" "${execs:-?}" "${rate:-?}" "${edges:-?}" "$files"
 done

@@ -9,7 +9,7 @@ bash scripts/build.sh build
 # with both cores; see CMakeLists.txt.)
 # The llama.cpp oracles were installed above: here they run or fail, never skip.
 cd build && RADLADS_REQUIRE_ORACLES=1 OMP_NUM_THREADS=1 ctest --output-on-failure -j2 --timeout 1500
-# Every parser's libFuzzer harness for a short while under ASan + UBSan,
+# Every parser's libFuzzer harness for 20000 deterministic runs under ASan + UBSan,
 # after replaying the inputs that once crashed it (scripts/fuzz.sh; the long
 # campaign is the same script with more seconds).
-cd .. && FUZZ_SEED=1 bash scripts/fuzz.sh all 15
+cd .. && FUZZ_SEED=1 FUZZ_RUNS=20000 bash scripts/fuzz.sh all

@@ -4,6 +4,7 @@
 #include "eval/arrow_ipc.h"
 
 #include <cstring>
+#include <limits>
 #include <span>
 
 #include "core/error.h"
@@ -215,6 +216,10 @@ void read_batch(const FbTable& rb, std::span<const uint8_t> body, const std::vec
         break;
     }
   }
+  // Skipped columns are not checked against `rows`, so a table of only those
+  // could claim any count: the total must still be a count.
+  if (rows > std::numeric_limits<int64_t>::max() - t.n_rows)
+    fail("{}: record batches claim more than 2^63 rows in all", t.path);
   t.n_rows += rows;
 }
 
