@@ -29,6 +29,15 @@ namespace radlads {
 
 struct RopeTable;  // backend/rope_table.h: cos/sin per (position, pair), grown on demand
 
+// How a frozen weight is held: fp32, halves, or ggml's quantized blocks (the
+// row layouts of ggml-quants.c bit for bit: a row of C elements is C/32
+// blocks of an fp16 scale and 32 codes).
+enum class WeightFormat : uint8_t { F32, F16, BF16, Q8_0, Q4_0 };
+const char* weight_format_name(WeightFormat f);            // "q8_0"
+WeightFormat weight_format_from_name(const std::string& s);  // throws Error listing the names
+int64_t weight_format_block(WeightFormat f);               // elements per block (32, or 1 for f32)
+size_t weight_format_row_bytes(WeightFormat f, int64_t C);  // bytes of a row of C elements
+
 // One AdamW update's scalars (train/adamw.h computes them per step).
 struct AdamWStep {
   float b1, b2, eps, step_size, sqrt_bc2, decay;
@@ -145,21 +154,35 @@ class Backend {
   static constexpr int64_t kSumSquaresBlock = int64_t(1) << 16;
   virtual void sum_squares_blocks(const float* x, int64_t n, double* part) const = 0;
 
-  // ---- frozen weights in low precision ----
-  // A backend that runs every weight listed through add() from a bf16 copy
-  // (fp32 inputs rounded per call, fp32 accumulation) and delegates
-  // everything else to this one: the frozen teacher's linear layers in steps
-  // 1 and 2. nullptr when this backend has no fast bf16 GEMM.
-  class Bf16Frozen;
+  // ---- frozen weights in another format ----
+  // A backend that runs every weight added to it from its own copy in
+  // format f (rounded or quantized once, at add) and delegates everything
+  // else to this one. Inputs and accumulation stay fp32. With
+  // pack_on_first_use, every weight its matmul_forward meets is added then
+  // (an inference model's linear layers, without listing them), except one
+  // whose rows are not whole blocks of the format, which stays fp32. The frozen
+  // teacher's layers in steps 1 and 2 run through one in bf16; inference
+  // through one in the format the user asks (--dtype).
+  class FrozenWeights;
   virtual bool has_bf16_gemm() const = 0;
-  virtual std::unique_ptr<Bf16Frozen> frozen_bf16() const = 0;
+  virtual std::unique_ptr<FrozenWeights> frozen_weights(WeightFormat f, bool pack_on_first_use = false) const = 0;
 };
 
-class Backend::Bf16Frozen {
+class Backend::FrozenWeights {
  public:
-  virtual ~Bf16Frozen() = default;
-  virtual void add(const float* weight, int64_t OC, int64_t C) = 0;  // HF [OC, C]; repeats are no-ops
+  virtual ~FrozenWeights() = default;
+  // HF [OC, C]; repeats are no-ops. C must be a multiple of
+  // weight_format_block(f) (the call throws Error naming the shape).
+  virtual void add(const float* weight, int64_t OC, int64_t C) = 0;
   virtual const Backend& backend() const = 0;
+  virtual WeightFormat format() const = 0;
+  virtual size_t bytes() const = 0;    // the copies held
+  virtual size_t weights() const = 0;  // how many
+  virtual size_t elements() const = 0; // their elements (Σ OC·C)
+  // Returns the fp32 sources' memory to the system (their addresses stay the
+  // weights' handles; reading one afterwards reads zeros), except those in
+  // keep (a tied embedding, read by embedding_forward too). Returns bytes freed.
+  virtual size_t release_sources(const float* const* keep, size_t n_keep) = 0;
 };
 
 // The backends this build has, by name ("cpu"); throws Error listing them.

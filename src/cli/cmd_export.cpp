@@ -1,4 +1,4 @@
-// radlads export MODEL --format gguf|hf --out PATH [--dtype f32|f16|bf16|q8_0]:
+// radlads export MODEL --format gguf|hf --out PATH [--dtype f32|f16|bf16|q8_0|q4_0]:
 // a teacher or a student as GGUF for llama.cpp, or as an HF folder. MODEL may
 // also be a student GGUF we wrote (it is imported exactly).
 #include <fmt/format.h>
@@ -23,10 +23,11 @@ static CommandRegistration reg("export", "Write a model as GGUF for llama.cpp or
   app.add_option("--format", o->format, "Output format")->check(CLI::IsMember({"gguf", "hf"}))->capture_default_str();
   app.add_option("--out", o->out, "Output file (gguf) or new folder (hf)")->required();
   app.add_option("--dtype", o->dtype, "Weight type (hf: f32, f16, bf16)")
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}))
       ->capture_default_str();
   return [o](const ExecContext& ctx) {
-    if (o->format == "hf" && o->dtype == "q8_0") fail("--dtype q8_0: an HF folder holds f32, f16 or bf16");
+    if (o->format == "hf" && (o->dtype == "q8_0" || o->dtype == "q4_0"))
+      fail("--dtype {}: an HF folder holds f32, f16 or bf16", o->dtype);
     Model m = open_model(o->model);
     if (o->format == "hf") {
       if (!m.student.is_student() && m.hf_config.is_null()) m.hf_config = teacher_hf_config(m.cfg);

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "cli/infer_flags.h"
 #include "infer/language_model.h"
 #include "infer/sampling.h"
 #include "text/chat_template.h"
@@ -22,6 +23,7 @@ static bool ends_generation(const Tokenizer& tok, int32_t id) {
 
 static CommandRegistration reg("generate", "Generate text from a prompt", [](CLI::App& app) {
   struct Opts {
+    std::string dtype = "f32";
     std::string model, prompt;
     bool chat = false;
     int max_tokens = 128;
@@ -29,6 +31,7 @@ static CommandRegistration reg("generate", "Generate text from a prompt", [](CLI
   };
   auto o = std::make_shared<Opts>();
   app.add_option("model", o->model, "GGUF file or HF folder")->required();
+  add_dtype_flag(app, o->dtype);
   app.add_option("--prompt", o->prompt, "Prompt text")->required();
   app.add_flag("--chat", o->chat, "Wrap the prompt in the model's chat template");
   app.add_option("--max-tokens", o->max_tokens, "Tokens to generate")->capture_default_str();
@@ -37,7 +40,7 @@ static CommandRegistration reg("generate", "Generate text from a prompt", [](CLI
   app.add_option("--top-p", o->s.top_p, "Top-p (1 = off)")->capture_default_str();
   app.add_option("--seed", o->s.seed, "Random seed")->capture_default_str();
   return [o](const ExecContext& ctx) {
-    auto lm = open_language_model(ctx.be(), o->model);
+    auto lm = open_language_model(ctx.be(), o->model, infer_options(o->dtype));
     Tokenizer tok(lm->model().tokenizer);
     std::vector<int32_t> ids;
     if (o->chat) {
@@ -66,8 +69,9 @@ static CommandRegistration reg("generate", "Generate text from a prompt", [](CLI
     }
     auto t2 = std::chrono::steady_clock::now();
     fmt::print("\n");
-    fmt::print(stderr, "prompt {} tokens in {:.2f} s; generated {} tokens at {:.1f} tokens/s\n", ids.size(),
-               std::chrono::duration<double>(t1 - t0).count(), n,
+    const double prompt_s = std::chrono::duration<double>(t1 - t0).count();
+    fmt::print(stderr, "prompt {} tokens in {:.2f} s ({:.1f} tokens/s); generated {} tokens at {:.1f} tokens/s\n",
+               ids.size(), prompt_s, double(ids.size()) / std::max(1e-9, prompt_s), n,
                n / std::max(1e-9, std::chrono::duration<double>(t2 - t1).count()));
     return 0;
   };

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/file_io.h"
+#include "cli/infer_flags.h"
 #include "infer/language_model.h"
 #include "io/npy.h"
 
@@ -14,14 +15,16 @@ namespace radlads::cli {
 
 static CommandRegistration reg("score", "Write the logits of a token sequence as .npy", [](CLI::App& app) {
   struct Opts {
+    std::string dtype = "f32";
     std::string model, ids_file, out;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("model", o->model, "GGUF file or HF folder")->required();
+  add_dtype_flag(app, o->dtype);
   app.add_option("--ids-file", o->ids_file, "Token ids separated by whitespace")->required();
   app.add_option("--logits-out", o->out, "Output .npy (float32, shape [T, V])")->required();
   return [o](const ExecContext& ctx) {
-    auto lm = open_language_model(ctx.be(), o->model);
+    auto lm = open_language_model(ctx.be(), o->model, infer_options(o->dtype));
     std::istringstream in(read_text_file(o->ids_file));
     std::vector<int32_t> ids;
     std::string w;

@@ -10,6 +10,30 @@ namespace radlads {
 
 namespace {
 
+// The linear weights in another format: packed on first use by the frozen
+// backend, so the owner runs one token through the model to pack them all,
+// then returns their fp32 copies to the system (except the embedding table,
+// which embedding_forward reads; a tied head shares it).
+class Packing {
+ public:
+  Packing(const Backend& be, const InferOptions& o)
+      : frozen_(o.weights ? be.frozen_weights(*o.weights, /*pack_on_first_use=*/true) : nullptr) {}
+  const Backend& backend(const Backend& be) const { return frozen_ ? frozen_->backend() : be; }
+  const Backend::FrozenWeights* frozen() const { return frozen_.get(); }
+  template <class Score>
+  void pack(const Model& m, int n_vocab, Score&& score) {
+    if (!frozen_) return;
+    const int32_t tok = 0;
+    std::vector<float> logits(static_cast<size_t>(n_vocab));
+    score(&tok, logits.data());
+    const float* keep[] = {m.w("model.embed_tokens.weight").ptr()};
+    frozen_->release_sources(keep, 1);
+  }
+
+ private:
+  std::unique_ptr<Backend::FrozenWeights> frozen_;
+};
+
 class TeacherState final : public DecodeState {
  public:
   TeacherState(Teacher& t, int n_ctx) : t_(t), cache_(t.cfg(), n_ctx) { t.reserve_positions(n_ctx); }
@@ -27,8 +51,12 @@ class TeacherState final : public DecodeState {
 
 class TeacherLM final : public LanguageModel {
  public:
-  TeacherLM(const Backend& be, Model m) : m_(std::move(m)), t_(be, m_) {}
+  TeacherLM(const Backend& be, Model m, const InferOptions& o)
+      : m_(std::move(m)), packing_(be, o), t_(packing_.backend(be), m_) {
+    packing_.pack(m_, n_vocab(), [&](const int32_t* tok, float* logits) { score(tok, 1, 1, logits); });
+  }
   const Model& model() const override { return m_; }
+  const Backend::FrozenWeights* frozen() const override { return packing_.frozen(); }
   void score(const int32_t* tokens, int B, int T, float* logits) override {
     std::vector<KVCache> caches;
     caches.reserve(size_t(B));
@@ -41,6 +69,7 @@ class TeacherLM final : public LanguageModel {
 
  private:
   Model m_;
+  Packing packing_;
   Teacher t_;
 };
 
@@ -60,8 +89,12 @@ class StudentDecodeState final : public DecodeState {
 
 class StudentLM final : public LanguageModel {
  public:
-  StudentLM(const Backend& be, Model m) : m_(std::move(m)), s_(be, m_) {}
+  StudentLM(const Backend& be, Model m, const InferOptions& o)
+      : m_(std::move(m)), packing_(be, o), s_(packing_.backend(be), m_) {
+    packing_.pack(m_, n_vocab(), [&](const int32_t* tok, float* logits) { score(tok, 1, 1, logits); });
+  }
   const Model& model() const override { return m_; }
+  const Backend::FrozenWeights* frozen() const override { return packing_.frozen(); }
   void score(const int32_t* tokens, int B, int T, float* logits) override {
     s_.forward(tokens, B, T, nullptr, logits, LogitsMode::All);
   }
@@ -71,18 +104,20 @@ class StudentLM final : public LanguageModel {
 
  private:
   Model m_;
+  Packing packing_;
   Student s_;
 };
 
 }  // namespace
 
-std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m) {
-  if (m.student.is_student()) return std::make_unique<StudentLM>(be, std::move(m));
-  return std::make_unique<TeacherLM>(be, std::move(m));
+std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m, const InferOptions& o) {
+  if (m.student.is_student()) return std::make_unique<StudentLM>(be, std::move(m), o);
+  return std::make_unique<TeacherLM>(be, std::move(m), o);
 }
 
-std::unique_ptr<LanguageModel> open_language_model(const Backend& be, const std::string& path) {
-  return make_language_model(be, open_model(path));
+std::unique_ptr<LanguageModel> open_language_model(const Backend& be, const std::string& path,
+                                                   const InferOptions& o) {
+  return make_language_model(be, open_model(path), o);
 }
 
 }  // namespace radlads

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "backend/backend.h"
@@ -22,10 +23,19 @@ class DecodeState {
   virtual size_t state_bytes() const = 0;
 };
 
+// How inference holds the weights: as loaded (fp32), or every linear layer's
+// weight in another format (Backend::FrozenWeights: f16, bf16, q8_0, q4_0),
+// its fp32 copy then returned to the system.
+struct InferOptions {
+  std::optional<WeightFormat> weights;
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
   virtual const Model& model() const = 0;
+  // The linear layers' weights as held (null: fp32 as loaded).
+  virtual const Backend::FrozenWeights* frozen() const { return nullptr; }
   int n_vocab() const { return model().cfg.n_vocab; }
   // logits (B,T,V) for B independent sequences tokens (B,T), each from a fresh state.
   virtual void score(const int32_t* tokens, int B, int T, float* logits) = 0;
@@ -35,8 +45,9 @@ class LanguageModel {
 
 // Loads the model at path and wraps it in the implementation its architecture
 // needs, computing on be.
-std::unique_ptr<LanguageModel> open_language_model(const Backend& be, const std::string& path);
+std::unique_ptr<LanguageModel> open_language_model(const Backend& be, const std::string& path,
+                                                   const InferOptions& o = {});
 // Wraps an already loaded model (which the result then owns).
-std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m);
+std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m, const InferOptions& o = {});
 
 }  // namespace radlads

@@ -302,9 +302,10 @@ uint32_t llama_file_type(GgmlType t) {
   switch (t) {
     case GgmlType::F32: return 0;   // LLAMA_FTYPE_ALL_F32
     case GgmlType::F16: return 1;   // LLAMA_FTYPE_MOSTLY_F16
+    case GgmlType::Q4_0: return 2;  // LLAMA_FTYPE_MOSTLY_Q4_0
     case GgmlType::Q8_0: return 7;  // LLAMA_FTYPE_MOSTLY_Q8_0
     case GgmlType::BF16: return 32; // LLAMA_FTYPE_MOSTLY_BF16
-    default: fail("export dtype {} is not supported (f32, f16, bf16, q8_0)", ggml_type_name(t));
+    default: fail("export dtype {} is not supported (f32, f16, bf16, q8_0, q4_0)", ggml_type_name(t));
   }
 }
 

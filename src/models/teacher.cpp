@@ -43,7 +43,7 @@ Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm) : be_(&be)
   norm_ = m.w("model.norm.weight").ptr();
   head_ = c_.tie_embeddings ? embed_ : m.w("lm_head.weight").ptr();
   if (gemm == TeacherGemm::BF16) {
-    bf16_ = be.frozen_bf16();
+    bf16_ = be.frozen_weights(WeightFormat::BF16);
     CHECK(bf16_, "the {} backend has no bf16 GEMM", be.name());
     const int64_t C = c_.n_embd, QD = int64_t(c_.n_head) * c_.head_dim, KD = int64_t(c_.n_head_kv) * c_.head_dim;
     for (int l = 0; l < c_.n_layer; l++) {

@@ -20,7 +20,7 @@ namespace radlads {
 AttentionWeights teacher_attention_weights(const Model& m, int l);
 
 // The precision of the teacher's linear layers: fp32, or bf16 inputs and
-// weights with fp32 accumulation (Backend::frozen_bf16) for the frozen teacher
+// weights with fp32 accumulation (Backend::frozen_weights) for the frozen teacher
 // of steps 1 and 2 where the CPU multiplies bf16 natively.
 enum class TeacherGemm { F32, BF16 };
 const char* teacher_gemm_name(TeacherGemm g);            // "f32" / "bf16"
@@ -29,7 +29,7 @@ TeacherGemm teacher_gemm_from_name(const std::string& s, const Backend& be);
 
 class Teacher {
  public:
-  // Runs on be (its linear layers in bf16 through be.frozen_bf16() for
+  // Runs on be (its linear layers in bf16 through be.frozen_weights(BF16) for
   // TeacherGemm::BF16); the Model must outlive the Teacher.
   Teacher(const Backend& be, const Model& m, TeacherGemm gemm = TeacherGemm::F32);
   const TeacherConfig& cfg() const { return c_; }
@@ -59,7 +59,7 @@ class Teacher {
   RopeTable rope_;
   std::vector<int32_t> pos_;
   Workspace ws_;  // every buffer of a forward, settled at its end
-  std::unique_ptr<Backend::Bf16Frozen> bf16_;  // TeacherGemm::BF16: every linear weight
+  std::unique_ptr<Backend::FrozenWeights> bf16_;  // TeacherGemm::BF16: every linear weight
 };
 
 }  // namespace radlads

@@ -1,5 +1,5 @@
-// bf16 linear layers (backend/cpu/matmul_bf16.h, Backend::frozen_bf16): against a double-precision oracle on
-// the same bf16-rounded inputs and weights (only the fp32 accumulation order
+// bf16 linear layers (backend/cpu/matmul_bf16.h, Backend::frozen_weights(BF16)): against a double-precision
+// oracle on the same bf16-rounded inputs (fp32 inputs up to kPackedRowsMax rows: the row-streaming kernel) and weights (only the fp32 accumulation order
 // differs), and against fp32 (the rounding itself, ~2^-8 relative per input).
 #include <cmath>
 
@@ -7,6 +7,7 @@
 #include "core/fp16.h"
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/matmul_bf16.h"
+#include "backend/cpu/packed_matmul.h"
 #include "test_util.h"
 
 namespace radlads {
@@ -23,9 +24,9 @@ TEST(MatmulBf16, MatchesOracleOnRoundedInputsAndFrozenBackendRoutesOnlyItsWeight
     for (size_t i = 0; i < x.size(); i++) xr[i] = round_bf16(x[i]);
     for (size_t i = 0; i < w.size(); i++) wr[i] = round_bf16(w[i]);
     std::vector<float> oracle(size_t(M * OC)), f32(oracle.size()), got(oracle.size());
-    matmul_forward_naive(oracle.data(), xr.data(), wr.data(), b.data(), M, C, OC);
+    matmul_forward_naive(oracle.data(), (M <= kPackedRowsMax ? x : xr).data(), wr.data(), b.data(), M, C, OC);
     matmul_forward(f32.data(), x.data(), w.data(), b.data(), M, C, OC);  // no scope: fp32
-    auto frozen = cpu_backend().frozen_bf16();
+    auto frozen = cpu_backend().frozen_weights(WeightFormat::BF16);
     ASSERT_TRUE(frozen);
     frozen->add(w.data(), OC, C);
     {

@@ -17,6 +17,7 @@
 #include "backend/cpu/lora.h"
 #include "backend/cpu/losses.h"
 #include "backend/cpu/matmul.h"
+#include "backend/cpu/frozen_weights.h"
 #include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/rmsnorm.h"
 #include "backend/cpu/rope.h"
@@ -224,35 +225,10 @@ void CpuBackend::sum_squares_blocks(const float* x, int64_t n, double* part) con
   radlads::sum_squares_blocks(x, n, kSumSquaresBlock, part);
 }
 
-namespace {
-
-// The CPU backend with a set of frozen weights run in bf16.
-class CpuBf16Backend final : public CpuBackend {
- public:
-  Bf16WeightSet set;
-  void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t M, int64_t C,
-                      int64_t OC) const override {
-    if (const Bf16Weight* w16 = set.find(weight)) {
-      CHECK(w16->C == C && w16->OC == OC, "bf16 weight is ({},{}), the call wants ({},{})", w16->OC, w16->C, OC, C);
-      return matmul_forward_bf16(out, inp, *w16, bias, M);
-    }
-    radlads::matmul_forward(out, inp, weight, bias, M, C, OC);
-  }
-};
-
-class CpuBf16Frozen final : public Backend::Bf16Frozen {
- public:
-  void add(const float* weight, int64_t OC, int64_t C) override { be_.set.add(weight, OC, C); }
-  const Backend& backend() const override { return be_; }
-
- private:
-  CpuBf16Backend be_;
-};
-
-}  // namespace
-
 bool CpuBackend::has_bf16_gemm() const { return bf16_gemm_available(); }
-std::unique_ptr<Backend::Bf16Frozen> CpuBackend::frozen_bf16() const { return std::make_unique<CpuBf16Frozen>(); }
+std::unique_ptr<Backend::FrozenWeights> CpuBackend::frozen_weights(WeightFormat f, bool pack_on_first_use) const {
+  return make_cpu_frozen_weights(f, pack_on_first_use);
+}
 
 const Backend& cpu_backend() {
   static const CpuBackend be;

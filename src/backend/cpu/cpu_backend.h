@@ -93,7 +93,7 @@ class CpuBackend : public Backend {
   void sum_squares_blocks(const float* x, int64_t n, double* part) const override;
 
   bool has_bf16_gemm() const override;
-  std::unique_ptr<Bf16Frozen> frozen_bf16() const override;
+  std::unique_ptr<FrozenWeights> frozen_weights(WeightFormat f, bool pack_on_first_use) const override;
 };
 
 }  // namespace radlads

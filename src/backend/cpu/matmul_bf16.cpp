@@ -43,24 +43,8 @@ bool bf16_gemm_available() {
   return active_isa() == Isa::AVX512 && (f.avx512_bf16 || f.amx_bf16);
 }
 
-void Bf16WeightSet::add(const float* w, int64_t OC, int64_t C) {
-  if (!w || w_.count(w)) return;
-  Bf16Weight& b = w_[w];
-  b.OC = OC, b.C = C;
-  b.data.resize(size_t(OC * C));
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < OC * C; i++) b.data[size_t(i)] = f32_to_bf16(w[i]);
-}
-
-const Bf16Weight* Bf16WeightSet::find(const float* w) const {
-  auto it = w_.find(w);
-  return it == w_.end() ? nullptr : &it->second;
-}
-
-
-
-void matmul_forward_bf16(float* out, const float* inp, const Bf16Weight& w, const float* bias, int64_t M) {
-  const int64_t C = w.C, OC = w.OC;
+void matmul_forward_bf16(float* out, const float* inp, const uint16_t* w, const float* bias, int64_t M, int64_t C,
+                         int64_t OC) {
   if (M == 0 || OC == 0) return;
   thread_local std::vector<uint16_t> in16;  // grows to the largest input, then no allocation
   if (in16.size() < size_t(M * C)) in16.resize(size_t(M * C));
@@ -94,14 +78,14 @@ void matmul_forward_bf16(float* out, const float* inp, const Bf16Weight& w, cons
     if (in32.size() < size_t(M * C)) in32.resize(size_t(M * C));
     if (w32.size() < size_t(OC * C)) w32.resize(size_t(OC * C));
     float *a = in32.data(), *b = w32.data();
-    const uint16_t* wb = w.data.data();
+    const uint16_t* wb = w;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < M * C; i++) a[i] = bf16_to_f32(in[i]);
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < OC * C; i++) b[i] = bf16_to_f32(wb[i]);
     sgemm(false, true, int(M), int(OC), int(C), 1.0f, a, int(C), b, int(C), 0.0f, out, int(OC));
   } else {
-    dnnl::memory s(src, e.eng, in), k(wei, e.eng, const_cast<uint16_t*>(w.data.data())), d(dst, e.eng, out);
+    dnnl::memory s(src, e.eng, in), k(wei, e.eng, const_cast<uint16_t*>(w)), d(dst, e.eng, out);
     prim->execute(e.stream, {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, k}, {DNNL_ARG_DST, d}});
     e.stream.wait();
   }

@@ -39,6 +39,20 @@ SgemmCeiling measure_sgemm_ceiling(int reps) {
   return c;
 }
 
+double measure_triad_gbps(int reps) {
+  const int64_t n = int64_t(16) << 20;
+  std::vector<float> a(static_cast<size_t>(n)), b(static_cast<size_t>(n), 1.0f), c(static_cast<size_t>(n), 2.0f);
+  float *pa = a.data(), *pb = b.data(), *pc = c.data();
+  double best = 1e30;
+  for (int r = 0; r < reps; r++) {
+    const double t0 = now_seconds();
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) pa[i] = pb[i] + 3.0f * pc[i];
+    best = std::min(best, now_seconds() - t0);
+  }
+  return 12.0 * double(n) / best / 1e9;
+}
+
 std::string system_line() {
   const CpuFeatures& f = cpu_features();
   return fmt::format("cpu {} [{}] | kernels {} | sgemm {} | dgemm {} | threads {}", f.brand, f.flags(),

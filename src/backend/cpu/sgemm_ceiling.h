@@ -15,6 +15,11 @@ struct SgemmCeiling {
 };
 SgemmCeiling measure_sgemm_ceiling(int reps = 3);
 
+// The memory-bandwidth ceiling of memory-bound kernels (decoding): STREAM's
+// triad a = b + s·c over three 64 MB arrays with the current thread count,
+// best of reps, counting 12 bytes per element as STREAM does (GB/s = 1e9 B/s).
+double measure_triad_gbps(int reps = 5);
+
 // One line for logs and benchmarks: the CPU, its vector features, the kernel
 // set of our own ops, the sgemm library and its kernels, OpenBLAS's core (the
 // double-precision path) and the thread count.

@@ -1,0 +1,126 @@
+// Frozen weights in another format on the CPU (frozen_weights.h).
+#include "backend/cpu/frozen_weights.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/matmul.h"
+#include "backend/cpu/matmul_bf16.h"
+#include "backend/cpu/packed_matmul.h"
+#include "core/error.h"
+
+namespace radlads {
+
+namespace {
+
+struct Packed {
+  int64_t OC = 0, C = 0;
+  size_t bytes = 0;
+  uint8_t* data = nullptr;  // 64-byte aligned, freed by the set
+};
+
+class CpuFrozenBackend final : public CpuBackend {
+ public:
+  CpuFrozenBackend(WeightFormat f, bool pack_on_first_use) : f_(f), lazy_(pack_on_first_use) {}
+  ~CpuFrozenBackend() override {
+    for (auto& [w, p] : w_) std::free(p.data);
+  }
+
+  void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t M, int64_t C,
+                      int64_t OC) const override {
+    const Packed* p = find(weight);
+    // Packing on first use keeps a weight whose rows the format cannot hold
+    // in fp32 (as llama.cpp's converter keeps such tensors unquantized).
+    if (!p && lazy_ && C % weight_format_block(f_) == 0) p = &add(weight, OC, C);
+    if (!p) return radlads::matmul_forward(out, inp, weight, bias, M, C, OC);
+    CHECK(p->C == C && p->OC == OC, "frozen weight is ({},{}), the call wants ({},{})", p->OC, p->C, OC, C);
+    if (f_ == WeightFormat::BF16 && M > kPackedRowsMax)  // bf16 inputs too (matmul_bf16.h)
+      return matmul_forward_bf16(out, inp, reinterpret_cast<const uint16_t*>(p->data), bias, M, C, OC);
+    packed_matmul_forward(out, inp, p->data, f_, bias, M, C, OC);
+  }
+
+  const Packed& add(const float* w, int64_t OC, int64_t C) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = w_.find(w);
+    if (it != w_.end()) return it->second;
+    Packed p;
+    p.OC = OC, p.C = C;
+    p.bytes = weight_format_row_bytes(f_, C) * size_t(OC);  // throws on a C the format cannot hold
+    p.data = static_cast<uint8_t*>(std::aligned_alloc(64, (std::max<size_t>(p.bytes, 1) + 63) / 64 * 64));
+    if (!p.data) throw std::bad_alloc();
+    pack_weight(p.data, w, f_, OC, C);
+    bytes_ += p.bytes;
+    elements_ += size_t(OC * C);
+    return w_.emplace(w, p).first->second;
+  }
+
+  const Packed* find(const float* w) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = w_.find(w);
+    return it == w_.end() ? nullptr : &it->second;
+  }
+
+  size_t release_sources(const float* const* keep, size_t n_keep) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    size_t freed = 0;
+    for (const auto& [w, p] : w_) {
+      bool kept = false;
+      for (size_t i = 0; i < n_keep; i++) kept |= keep[i] == w;
+      if (kept) continue;
+      // Only the pages wholly inside this weight: a neighbour's bytes stay.
+      const uintptr_t a = (uintptr_t(w) + page - 1) / page * page;
+      const uintptr_t b = (uintptr_t(w) + uintptr_t(p.OC * p.C) * sizeof(float)) / page * page;
+      if (b <= a) continue;
+      if (madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED) == 0) freed += b - a;
+    }
+    return freed;
+  }
+
+  WeightFormat format() const { return f_; }
+  size_t bytes() const { return bytes_; }
+  size_t elements() const { return elements_; }
+  size_t count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return w_.size();
+  }
+
+ private:
+  const WeightFormat f_;
+  const bool lazy_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<const float*, Packed> w_;
+  mutable size_t bytes_ = 0, elements_ = 0;
+};
+
+class CpuFrozenWeights final : public Backend::FrozenWeights {
+ public:
+  CpuFrozenWeights(WeightFormat f, bool lazy) : be_(f, lazy) {}
+  void add(const float* weight, int64_t OC, int64_t C) override {
+    if (weight) be_.add(weight, OC, C);
+  }
+  const Backend& backend() const override { return be_; }
+  WeightFormat format() const override { return be_.format(); }
+  size_t bytes() const override { return be_.bytes(); }
+  size_t weights() const override { return be_.count(); }
+  size_t elements() const override { return be_.elements(); }
+  size_t release_sources(const float* const* keep, size_t n_keep) override {
+    return be_.release_sources(keep, n_keep);
+  }
+
+ private:
+  CpuFrozenBackend be_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend::FrozenWeights> make_cpu_frozen_weights(WeightFormat f, bool pack_on_first_use) {
+  return std::make_unique<CpuFrozenWeights>(f, pack_on_first_use);
+}
+
+}  // namespace radlads

@@ -1,0 +1,304 @@
+// Linear layers on packed frozen weights (packed_matmul.h). One source for
+// every ISA (backend/cpu/isa.h): the block decoders and the accumulators are
+// vector registers of the build's width (zmm under AVX-512, ymm for AVX2).
+// Every output is a fixed sequence of fp32 operations, so it does not depend
+// on the thread count.
+#include "backend/cpu/packed_matmul.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace radlads::RADLADS_ISA_NS {
+
+namespace {
+
+constexpr int QK = 32;
+
+inline float load_half(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// One vector register of floats: 16 lanes under AVX-512, 8 under AVX2.
+#if defined(__AVX512F__)
+using V = __m512;
+constexpr int W = 16;
+inline V vzero() { return _mm512_setzero_ps(); }
+inline V vload(const float* p) { return _mm512_loadu_ps(p); }
+inline V vset1(float x) { return _mm512_set1_ps(x); }
+inline V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+inline V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
+inline V vadd(V a, V b) { return _mm512_add_ps(a, b); }
+inline float vsum(V a) { return _mm512_reduce_add_ps(a); }
+inline V from_i32(__m512i v) { return _mm512_cvtepi32_ps(v); }
+#else
+using V = __m256;
+constexpr int W = 8;
+inline V vzero() { return _mm256_setzero_ps(); }
+inline V vload(const float* p) { return _mm256_loadu_ps(p); }
+inline V vset1(float x) { return _mm256_set1_ps(x); }
+inline V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+inline V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
+inline V vadd(V a, V b) { return _mm256_add_ps(a, b); }
+inline float vsum(V a) {
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+inline V from_i32(__m256i v) { return _mm256_cvtepi32_ps(v); }
+#endif
+constexpr int NV = QK / W;  // vectors per block
+
+// Chunk j (W weights) of block b of a row as floats; for the quantized
+// formats without the block's scale (block_scale), which the caller applies
+// once per block.
+template <WeightFormat F>
+inline V decode_vec(const uint8_t* row, int64_t b, int j) {
+  if constexpr (F == WeightFormat::F32) {
+    return vload(reinterpret_cast<const float*>(row) + b * QK + j * W);
+  } else if constexpr (F == WeightFormat::F16 || F == WeightFormat::BF16) {
+    const uint8_t* p = row + (b * QK + j * W) * 2;
+#if defined(__AVX512F__)
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    if constexpr (F == WeightFormat::F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+#else
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    if constexpr (F == WeightFormat::F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+#endif
+  } else if constexpr (F == WeightFormat::Q8_0) {
+    const uint8_t* q = row + b * 34 + 2 + j * W;
+#if defined(__AVX512F__)
+    return from_i32(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))));
+#else
+    return from_i32(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))));
+#endif
+  } else {  // Q4_0: element i < 16 is byte i's low nibble, element 16 + i its high nibble; minus 8
+    const uint8_t* q = row + b * 18 + 2;
+    const __m128i lo4 = _mm_set1_epi8(15);
+#if defined(__AVX512F__)
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i nib = j == 0 ? _mm_and_si128(bytes, lo4) : _mm_and_si128(_mm_srli_epi16(bytes, 4), lo4);
+    return from_i32(_mm512_sub_epi32(_mm512_cvtepu8_epi32(nib), _mm512_set1_epi32(8)));
+#else
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + (j & 1) * 8));
+    const __m128i nib = j < 2 ? _mm_and_si128(bytes, lo4) : _mm_and_si128(_mm_srli_epi16(bytes, 4), lo4);
+    return from_i32(_mm256_sub_epi32(_mm256_cvtepu8_epi32(nib), _mm256_set1_epi32(8)));
+#endif
+  }
+}
+
+template <WeightFormat F>
+constexpr bool kQuantized = F == WeightFormat::Q8_0 || F == WeightFormat::Q4_0;
+
+template <WeightFormat F>
+inline float block_scale(const uint8_t* row, int64_t b) {
+  return load_half(row + b * (F == WeightFormat::Q8_0 ? 34 : 18));
+}
+
+// Element c of a row of a float format (the tail after the last whole block).
+template <WeightFormat F>
+inline float decode_one(const uint8_t* row, int64_t c) {
+  if constexpr (F == WeightFormat::F32) {
+    float v;
+    std::memcpy(&v, row + 4 * c, 4);
+    return v;
+  } else if constexpr (F == WeightFormat::F16) {
+    return load_half(row + 2 * c);
+  } else {
+    uint16_t h;
+    std::memcpy(&h, row + 2 * c, 2);
+    const uint32_t u = uint32_t(h) << 16;
+    float v;
+    std::memcpy(&v, &u, 4);
+    return v;
+  }
+}
+
+// Rows [o0, o1) of W dotted with the M input rows. Per block, each input row
+// gets the block's products summed in a fresh register (then scaled once for
+// the quantized formats) and added to its accumulator: the only dependency
+// carried between blocks is one add (or FMA) per row.
+template <WeightFormat F, int M>
+void rows_dot(float* out, const float* inp, const uint8_t* w, size_t rb, int64_t C, int64_t OC, int64_t o0,
+              int64_t o1) {
+  const int64_t nb = C / QK;
+  for (int64_t o = o0; o < o1; o++) {
+    const uint8_t* row = w + int64_t(rb) * o;
+    V acc[M];
+    for (int m = 0; m < M; m++) acc[m] = vzero();
+    for (int64_t b = 0; b < nb; b++) {
+      V wv[NV];
+      for (int j = 0; j < NV; j++) wv[j] = decode_vec<F>(row, b, j);
+      for (int m = 0; m < M; m++) {
+        const float* x = inp + m * C + b * QK;
+        V t = vmul(wv[0], vload(x));
+        for (int j = 1; j < NV; j++) t = vfma(wv[j], vload(x + j * W), t);
+        if constexpr (kQuantized<F>)
+          acc[m] = vfma(vset1(block_scale<F>(row, b)), t, acc[m]);
+        else
+          acc[m] = vadd(acc[m], t);
+      }
+    }
+    for (int m = 0; m < M; m++) {
+      float tail = 0.0f;
+      if constexpr (!kQuantized<F>)
+        for (int64_t c = nb * QK; c < C; c++) tail += decode_one<F>(row, c) * inp[m * C + c];
+      out[m * OC + o] = vsum(acc[m]) + tail;
+    }
+  }
+}
+
+template <WeightFormat F>
+void rows_dot_m(float* out, const float* inp, const uint8_t* w, size_t rb, int M, int64_t C, int64_t OC, int64_t o0,
+                int64_t o1) {
+  switch (M) {
+    case 1: return rows_dot<F, 1>(out, inp, w, rb, C, OC, o0, o1);
+    case 2: return rows_dot<F, 2>(out, inp, w, rb, C, OC, o0, o1);
+    case 3: return rows_dot<F, 3>(out, inp, w, rb, C, OC, o0, o1);
+    case 4: return rows_dot<F, 4>(out, inp, w, rb, C, OC, o0, o1);
+    case 5: return rows_dot<F, 5>(out, inp, w, rb, C, OC, o0, o1);
+    case 6: return rows_dot<F, 6>(out, inp, w, rb, C, OC, o0, o1);
+    case 7: return rows_dot<F, 7>(out, inp, w, rb, C, OC, o0, o1);
+    default: return rows_dot<F, 8>(out, inp, w, rb, C, OC, o0, o1);
+  }
+}
+
+template <WeightFormat F>
+void rows_decode(float* out, const uint8_t* w, size_t rb, int64_t C, int64_t r0, int64_t r1) {
+  const int64_t nb = C / QK;
+  for (int64_t r = r0; r < r1; r++) {
+    const uint8_t* row = w + int64_t(rb) * r;
+    float* dst = out + (r - r0) * C;
+    for (int64_t b = 0; b < nb; b++) {
+      float y[QK];
+      for (int j = 0; j < NV; j++) {
+        const V v = decode_vec<F>(row, b, j);
+        std::memcpy(y + j * W, &v, sizeof v);
+      }
+      if constexpr (kQuantized<F>) {
+        const float d = block_scale<F>(row, b);  // ggml's order: code × scale
+        for (int i = 0; i < QK; i++) y[i] *= d;
+      }
+      std::memcpy(dst + b * QK, y, sizeof y);
+    }
+    if constexpr (!kQuantized<F>)
+      for (int64_t c = nb * QK; c < C; c++) dst[c] = decode_one<F>(row, c);
+  }
+}
+
+}  // namespace
+
+void packed_rows_dot(float* out, const float* inp, const uint8_t* w, size_t row_bytes, WeightFormat f, int M,
+                     int64_t C, int64_t OC, int64_t o0, int64_t o1) {
+  switch (f) {
+    case WeightFormat::F32: return rows_dot_m<WeightFormat::F32>(out, inp, w, row_bytes, M, C, OC, o0, o1);
+    case WeightFormat::F16: return rows_dot_m<WeightFormat::F16>(out, inp, w, row_bytes, M, C, OC, o0, o1);
+    case WeightFormat::BF16: return rows_dot_m<WeightFormat::BF16>(out, inp, w, row_bytes, M, C, OC, o0, o1);
+    case WeightFormat::Q8_0: return rows_dot_m<WeightFormat::Q8_0>(out, inp, w, row_bytes, M, C, OC, o0, o1);
+    case WeightFormat::Q4_0: return rows_dot_m<WeightFormat::Q4_0>(out, inp, w, row_bytes, M, C, OC, o0, o1);
+  }
+}
+
+void packed_rows_decode(float* out, const uint8_t* w, size_t row_bytes, WeightFormat f, int64_t C, int64_t r0,
+                        int64_t r1) {
+  switch (f) {
+    case WeightFormat::F32: return rows_decode<WeightFormat::F32>(out, w, row_bytes, C, r0, r1);
+    case WeightFormat::F16: return rows_decode<WeightFormat::F16>(out, w, row_bytes, C, r0, r1);
+    case WeightFormat::BF16: return rows_decode<WeightFormat::BF16>(out, w, row_bytes, C, r0, r1);
+    case WeightFormat::Q8_0: return rows_decode<WeightFormat::Q8_0>(out, w, row_bytes, C, r0, r1);
+    case WeightFormat::Q4_0: return rows_decode<WeightFormat::Q4_0>(out, w, row_bytes, C, r0, r1);
+  }
+}
+
+}  // namespace radlads::RADLADS_ISA_NS
+
+#if RADLADS_ISA_PRIMARY
+#include <vector>
+
+#include "backend/cpu/blas.h"
+#include "backend/cpu/scratch.h"
+#include "core/error.h"
+#include "core/fp16.h"
+#include "io/ggml_types.h"
+
+namespace radlads {
+
+void packed_matmul_forward(float* out, const float* inp, const uint8_t* w, WeightFormat f, const float* bias,
+                           int64_t M, int64_t C, int64_t OC) {
+  if (M == 0 || OC == 0) return;
+  const size_t rb = weight_format_row_bytes(f, C);
+  if (M <= kPackedRowsMax) {
+    // Blocks of 16 weight rows, a contiguous run of blocks per thread: each
+    // thread streams its part of W once.
+    auto dot = RADLADS_ISA_CALL(packed_rows_dot);
+    constexpr int64_t kRows = 16;
+    const int64_t nblk = (OC + kRows - 1) / kRows;
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < nblk; j++) dot(out, inp, w, rb, f, int(M), C, OC, j * kRows, std::min(OC, (j + 1) * kRows));
+  } else {
+    // Chunks of about 4 MB of fp32 weights, each decoded then multiplied.
+    const int64_t R = std::min(OC, std::max<int64_t>(64, (int64_t(1) << 20) / std::max<int64_t>(C, 1)));
+    thread_local std::vector<float> buf;
+    float* d = grown(buf, size_t(R * C)).data();
+    for (int64_t r0 = 0; r0 < OC; r0 += R) {
+      const int64_t r1 = std::min(OC, r0 + R);
+      packed_decode_rows(d, w, f, C, r0, r1);
+      sgemm(false, true, int(M), int(r1 - r0), int(C), 1.0f, inp, int(C), d, int(C), 0.0f, out + r0, int(OC));
+    }
+  }
+  if (bias) {
+#pragma omp parallel for schedule(static)
+    for (int64_t m = 0; m < M; m++)
+      for (int64_t o = 0; o < OC; o++) out[m * OC + o] += bias[o];
+  }
+}
+
+void packed_decode_rows(float* out, const uint8_t* w, WeightFormat f, int64_t C, int64_t r0, int64_t r1) {
+  const size_t rb = weight_format_row_bytes(f, C);
+  auto decode = RADLADS_ISA_CALL(packed_rows_decode);
+  constexpr int64_t kRows = 16;
+  const int64_t nblk = (r1 - r0 + kRows - 1) / kRows;
+#pragma omp parallel for schedule(static)
+  for (int64_t j = 0; j < nblk; j++) {
+    const int64_t a = r0 + j * kRows, b = std::min(r1, a + kRows);
+    decode(out + (a - r0) * C, w, rb, f, C, a, b);
+  }
+}
+
+void pack_weight(uint8_t* out, const float* w, WeightFormat f, int64_t OC, int64_t C) {
+  const size_t rb = weight_format_row_bytes(f, C);
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < OC; o++) {
+    const float* src = w + o * C;
+    uint8_t* dst = out + int64_t(rb) * o;
+    switch (f) {
+      case WeightFormat::F32: std::memcpy(dst, src, rb); break;
+      case WeightFormat::F16:
+        for (int64_t c = 0; c < C; c++) {
+          const uint16_t h = f32_to_f16(src[c]);
+          std::memcpy(dst + 2 * c, &h, 2);
+        }
+        break;
+      case WeightFormat::BF16:
+        for (int64_t c = 0; c < C; c++) {
+          const uint16_t h = f32_to_bf16(src[c]);
+          std::memcpy(dst + 2 * c, &h, 2);
+        }
+        break;
+      case WeightFormat::Q8_0:
+      case WeightFormat::Q4_0: {
+        const std::vector<uint8_t> q = quantize_row(f == WeightFormat::Q8_0 ? GgmlType::Q8_0 : GgmlType::Q4_0, src, C);
+        std::memcpy(dst, q.data(), rb);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace radlads
+#endif

@@ -1,0 +1,42 @@
+// Linear layers on frozen weights held in another format (Backend::
+// FrozenWeights): fp32, f16, bf16, or ggml's Q8_0/Q4_0 blocks, with fp32
+// inputs and accumulation.
+//
+// Up to kPackedRowsMax input rows (decoding one token, or a few sequences
+// stepped together) stream the weight once: each row of W is decoded a
+// block of 32 at a time into registers and dotted with every input row, so
+// the time is the weight's bytes over memory bandwidth. More rows (a prompt)
+// decode W a chunk of rows at a time into fp32 and multiply the chunk with
+// sgemm.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backend/backend.h"
+#include "backend/cpu/isa.h"
+
+namespace radlads {
+
+constexpr int kPackedRowsMax = 8;
+
+// out (M,OC) = inp (M,C) · Wᵀ (+ bias); W is OC rows of
+// weight_format_row_bytes(f, C) bytes.
+void packed_matmul_forward(float* out, const float* inp, const uint8_t* w, WeightFormat f, const float* bias,
+                           int64_t M, int64_t C, int64_t OC);
+
+// rows [r0, r1) of W decoded to fp32 (out (r1-r0, C)).
+void packed_decode_rows(float* out, const uint8_t* w, WeightFormat f, int64_t C, int64_t r0, int64_t r1);
+
+// W packed from fp32 (OC,C): the ggml reference quantizers for Q8_0/Q4_0,
+// round-to-nearest-even for the halves. out has OC·weight_format_row_bytes.
+void pack_weight(uint8_t* out, const float* w, WeightFormat f, int64_t OC, int64_t C);
+
+}  // namespace radlads
+
+#define RADLADS_PACKED_KERNELS                                                                             \
+  void packed_rows_dot(float* out, const float* inp, const uint8_t* w, size_t row_bytes,                 \
+                       ::radlads::WeightFormat f, int M, int64_t C, int64_t OC, int64_t o0, int64_t o1); \
+  void packed_rows_decode(float* out, const uint8_t* w, size_t row_bytes, ::radlads::WeightFormat f,     \
+                          int64_t C, int64_t r0, int64_t r1);
+RADLADS_ISA_DECLARE(RADLADS_PACKED_KERNELS)

@@ -1,0 +1,26 @@
+// The inference commands' shared flag: --dtype, the format the linear layers'
+// weights are held in (InferOptions, infer/language_model.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "infer/language_model.h"
+
+namespace radlads::cli {
+
+inline void add_dtype_flag(CLI::App& app, std::string& dtype) {
+  app.add_option("--dtype", dtype,
+                 "Linear-layer weights held as: f32 (as loaded), f16, bf16, q8_0, q4_0 (requantized at load)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}))
+      ->capture_default_str();
+}
+
+inline InferOptions infer_options(const std::string& dtype) {
+  InferOptions o;
+  if (dtype != "f32") o.weights = weight_format_from_name(dtype);
+  return o;
+}
+
+}  // namespace radlads::cli
