@@ -1,7 +1,8 @@
 // Linear layers on packed frozen weights (backend/cpu/packed_matmul.h,
 // Backend::frozen_weights) against an independent path: the weight decoded by
 // io's reference dequantizers (checked against gguf-py's in test_ggml_quants)
-// or core's half conversions, then multiplied in double. On every kernel set
+// or core's half conversions, then multiplied in double (with the inputs
+// quantized to Q8_0 the same way where the kernel does). On every kernel set
 // this CPU supports, for the row-streaming kernel (M ≤ 8) and the
 // decode-and-sgemm path (M > 8).
 #include <omp.h>
@@ -53,6 +54,16 @@ std::vector<float> reference_decode(const std::vector<uint8_t>& packed, WeightFo
   return out;
 }
 
+// The inputs the kernels multiply: Q8_0 and Q4_0 weights meet rows quantized
+// to Q8_0 (io's reference quantizer, round-tripped) up to kPackedRowsMax rows.
+std::vector<float> kernel_inputs(const std::vector<float>& x, WeightFormat f, int64_t M) {
+  if (M > kPackedRowsMax || (f != WeightFormat::Q8_0 && f != WeightFormat::Q4_0)) return x;
+  std::vector<float> out(x.size());
+  const std::vector<uint8_t> q = quantize_row(GgmlType::Q8_0, x.data(), int64_t(x.size()));
+  dequantize_row(GgmlType::Q8_0, q.data(), out.data(), int64_t(x.size()));
+  return out;
+}
+
 std::vector<uint8_t> packed(const std::vector<float>& w, WeightFormat f, int64_t OC, int64_t C) {
   std::vector<uint8_t> p(weight_format_row_bytes(f, C) * size_t(OC));
   pack_weight(p.data(), w.data(), f, OC, C);
@@ -72,7 +83,7 @@ TEST(PackedMatmul, MatchesDequantizedDoubleOracleOnEveryIsaFormatAndRowCount) {
       for (int M : {1, 2, 5, 8, 9, 40}) {
         const auto x = randn(size_t(M * C), 13 + uint64_t(M));
         std::vector<float> oracle(size_t(M * OC));
-        matmul_forward_naive(oracle.data(), x.data(), wd.data(), b.data(), M, C, OC);
+        matmul_forward_naive(oracle.data(), kernel_inputs(x, f, M).data(), wd.data(), b.data(), M, C, OC);
         for (Isa isa : supported_isas()) {
           set_isa(isa);
           std::vector<float> got(oracle.size());
@@ -133,7 +144,7 @@ TEST(FrozenWeights, PacksOnFirstUseRoutesOnlyMatmulsAndReleasesSources) {
   // The result is the Q8_0 weight's, not the fp32 one's.
   const auto wd = reference_decode(packed(w, WeightFormat::Q8_0, OC, C), WeightFormat::Q8_0, OC, C);
   std::vector<float> oracle(static_cast<size_t>(OC)), f32(static_cast<size_t>(OC));
-  matmul_forward_naive(oracle.data(), x.data(), wd.data(), nullptr, 1, C, OC);
+  matmul_forward_naive(oracle.data(), kernel_inputs(x, WeightFormat::Q8_0, 1).data(), wd.data(), nullptr, 1, C, OC);
   matmul_forward_naive(f32.data(), x.data(), w.data(), nullptr, 1, C, OC);
   EXPECT_LT(rel_err(before, oracle), 2e-6);
   EXPECT_GT(rel_err(before, f32), 1e-4) << "the Q8_0 copy was not used";

@@ -2,7 +2,8 @@
 // Backend::frozen_weights packing on first use) against an independent path:
 // the plain fp32 model run on a backend whose matmuls use each weight
 // round-tripped through io's reference quantizer and dequantizer (gguf-py
-// checked) with double accumulation. Teachers and students (RAD-RWKV6, a
+// checked), and decoding rows against Q8_0/Q4_0 through the Q8_0 one, with
+// double accumulation. Teachers and students (RAD-RWKV6, a
 // RAD-RWKV7 hybrid), decoding token by token (the row-streaming kernel) and
 // scoring a whole sequence (the decode-then-sgemm path).
 #include <cstring>
@@ -52,6 +53,15 @@ class RoundTripBackend final : public CpuBackend {
     if (C % weight_format_block(f_) != 0) return CpuBackend::matmul_forward(out, inp, w, bias, M, C, OC);
     auto it = cache_.find(w);
     if (it == cache_.end()) it = cache_.emplace(w, round_trip(w, OC * C, f_)).first;
+    // Decoding rows meet Q8_0/Q4_0 weights quantized to Q8_0 (packed_matmul.h).
+    if (M <= 8 && (f_ == WeightFormat::Q8_0 || f_ == WeightFormat::Q4_0)) {
+      std::vector<float> xq(static_cast<size_t>(M * C));
+      for (int64_t m = 0; m < M; m++) {
+        const std::vector<uint8_t> q = quantize_row(GgmlType::Q8_0, inp + m * C, C);
+        dequantize_row(GgmlType::Q8_0, q.data(), xq.data() + m * C, C);
+      }
+      return matmul_forward_naive(out, xq.data(), it->second.data(), bias, M, C, OC);
+    }
     matmul_forward_naive(out, inp, it->second.data(), bias, M, C, OC);
   }
 
@@ -91,7 +101,7 @@ TEST(PackedInference, EqualsTheRoundTrippedFp32ModelDecodingAndScoring) {
       ASSERT_NE(lm->frozen(), nullptr);
       EXPECT_GT(lm->frozen()->weights(), 0u) << "no weight was packed";
       const int V = lm->n_vocab();
-      // Decoding: one row per matmul, fp32 inputs on both sides.
+      // Decoding: one row per matmul.
       auto s_ref = ref->new_state(T), s_got = lm->new_state(T);
       std::vector<float> a(static_cast<size_t>(V)), b(static_cast<size_t>(V));
       double worst = 0;
@@ -101,7 +111,7 @@ TEST(PackedInference, EqualsTheRoundTrippedFp32ModelDecodingAndScoring) {
         worst = std::max(worst, rel_err(b, a));
       }
       EXPECT_LT(worst, 2e-5);
-      // Scoring: the prompt path (bf16 rounds the inputs there too: matmul_bf16.h).
+      // Scoring: the prompt path, fp32 inputs (bf16 rounds them there: matmul_bf16.h).
       if (f == WeightFormat::BF16) continue;
       std::vector<float> fa(size_t(T) * V), fb(fa.size());
       ref->score(ids.data(), 1, T, fa.data());

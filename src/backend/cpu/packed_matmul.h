@@ -5,9 +5,12 @@
 // Up to kPackedRowsMax input rows (decoding one token, or a few sequences
 // stepped together) stream the weight once: each row of W is decoded a
 // block of 32 at a time into registers and dotted with every input row, so
-// the time is the weight's bytes over memory bandwidth. More rows (a prompt)
-// decode W a chunk of rows at a time into fp32 and multiply the chunk with
-// sgemm.
+// the time is the weight's bytes over memory bandwidth. For Q8_0 and Q4_0
+// the input rows are first quantized to Q8_0 blocks (ggml's reference
+// quantizer, as llama.cpp's CPU kernels do) and the blocks multiplied as
+// integers; the float formats keep fp32 inputs. More rows (a prompt) decode
+// W a chunk of rows at a time into fp32 and multiply the chunk with sgemm
+// (fp32 inputs for every format).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +28,11 @@ constexpr int kPackedRowsMax = 8;
 void packed_matmul_forward(float* out, const float* inp, const uint8_t* w, WeightFormat f, const float* bias,
                            int64_t M, int64_t C, int64_t OC);
 
+// x (n, a multiple of 32) as Q8_0 blocks: codes q (n) and each block's
+// scale d (n/32) as its fp16 rounding, the values ggml's quantize_row_q8_0
+// stores.
+void quantize_inputs_q8_0(int8_t* q, float* d, const float* x, int64_t n);
+
 // rows [r0, r1) of W decoded to fp32 (out (r1-r0, C)).
 void packed_decode_rows(float* out, const uint8_t* w, WeightFormat f, int64_t C, int64_t r0, int64_t r1);
 
@@ -37,6 +45,9 @@ void pack_weight(uint8_t* out, const float* w, WeightFormat f, int64_t OC, int64
 #define RADLADS_PACKED_KERNELS                                                                             \
   void packed_rows_dot(float* out, const float* inp, const uint8_t* w, size_t row_bytes,                 \
                        ::radlads::WeightFormat f, int M, int64_t C, int64_t OC, int64_t o0, int64_t o1); \
+  void packed_rows_dot_codes(float* out, const int8_t* xq, const float* xd, const uint8_t* w,             \
+                             size_t row_bytes, ::radlads::WeightFormat f, int M, int64_t C, int64_t OC,  \
+                             int64_t o0, int64_t o1);                                                      \
   void packed_rows_decode(float* out, const uint8_t* w, size_t row_bytes, ::radlads::WeightFormat f,     \
                           int64_t C, int64_t r0, int64_t r1);
 RADLADS_ISA_DECLARE(RADLADS_PACKED_KERNELS)
