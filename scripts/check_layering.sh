@@ -21,8 +21,9 @@ declare -A allowed=(
   [train]="backend core data engine io models train"
   [eval]="backend core eval infer io text"
   [infer]="backend infer models"
+  [serve]="backend core infer io models serve text"
   [export]="core export io models text"
-  [cli]="backend cli core data engine eval export infer io models text train"
+  [cli]="backend cli core data engine eval export infer io models serve text train"
 )
 bad=0
 for dir in */; do

@@ -21,7 +21,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 # --- Debian packages ----------------------------------------------------------
 PKGS=(build-essential cmake pkg-config unzip ca-certificates
       libopenblas-openmp-dev libdnnl-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libfmt-dev
-      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin iproute2 clang-14 libclang-rt-14-dev libomp-14-dev
+      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin libcpp-httplib-dev iproute2 clang-14 libclang-rt-14-dev libomp-14-dev
       python3.11-doc linux-doc-6.1 perl-doc debian-reference-en jargon-text)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -38,6 +38,10 @@ PY=${PYTHON:-python3}
 if ! $PY -c "import numpy, gguf" 2>/dev/null; then
   echo "setup: installing numpy and gguf (test oracles)"
   $PY -m pip install -q numpy "gguf==0.19.0"
+fi
+if ! $PY -c "import openai" 2>/dev/null; then
+  echo "setup: installing openai (the client the server test talks through)"
+  $PY -m pip install -q "openai==3.63.0"
 fi
 if [ $WITH_LLAMA = 1 ] && ! $PY -c "import llama_cpp" 2>/dev/null; then
   echo "setup: building llama-cpp-python (about 10 minutes on 2 cores)"

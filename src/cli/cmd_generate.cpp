@@ -14,13 +14,6 @@
 
 namespace radlads::cli {
 
-// Tokens that end a turn, beside the model's EOS (llama.cpp calls these EOG).
-static bool ends_generation(const Tokenizer& tok, int32_t id) {
-  if (id == tok.spec().eos_id) return true;
-  const std::string p = tok.piece(id);
-  return p == "<|im_end|>" || p == "<|endoftext|>" || p == "<|eot_id|>" || p == "<|end_of_text|>";
-}
-
 static CommandRegistration reg("generate", "Generate text from a prompt", [](CLI::App& app) {
   struct Opts {
     std::string dtype = "f32";

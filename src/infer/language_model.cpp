@@ -1,6 +1,7 @@
 // LanguageModel implementations: the teacher with KV caches.
 #include "infer/language_model.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "models/student.h"
@@ -36,6 +37,7 @@ class Packing {
 
 class TeacherState final : public DecodeState {
  public:
+  KVCache& cache() { return cache_; }
   TeacherState(Teacher& t, int n_ctx) : t_(t), cache_(t.cfg(), n_ctx) { t.reserve_positions(n_ctx); }
   void feed(const int32_t* tokens, int T, float* last_logits) override {
     t_.forward(tokens, 1, T, &cache_, last_logits,
@@ -66,15 +68,24 @@ class TeacherLM final : public LanguageModel {
   std::unique_ptr<DecodeState> new_state(int n_ctx) override {
     return std::make_unique<TeacherState>(t_, n_ctx);
   }
+  void step(DecodeState* const* states, const int32_t* tokens, int B, float* logits) override {
+    // The caches move into one array for the forward and back (vector swaps).
+    while (int(batch_.size()) < B) batch_.emplace_back(t_.cfg(), 0);
+    for (int b = 0; b < B; b++) std::swap(batch_[size_t(b)], static_cast<TeacherState*>(states[b])->cache());
+    t_.forward(tokens, B, 1, batch_.data(), logits, Teacher::Logits::Last);
+    for (int b = 0; b < B; b++) std::swap(batch_[size_t(b)], static_cast<TeacherState*>(states[b])->cache());
+  }
 
  private:
   Model m_;
   Packing packing_;
   Teacher t_;
+  std::vector<KVCache> batch_;
 };
 
 class StudentDecodeState final : public DecodeState {
  public:
+  StudentState& state() { return st_; }
   StudentDecodeState(Student& s, int n_ctx) : s_(s), st_(s.new_state(n_ctx)) { s.reserve_positions(n_ctx); }
   void feed(const int32_t* tokens, int T, float* last_logits) override {
     s_.forward(tokens, 1, T, &st_, last_logits, last_logits ? LogitsMode::Last : LogitsMode::None);
@@ -101,14 +112,25 @@ class StudentLM final : public LanguageModel {
   std::unique_ptr<DecodeState> new_state(int n_ctx) override {
     return std::make_unique<StudentDecodeState>(s_, n_ctx);
   }
+  void step(DecodeState* const* states, const int32_t* tokens, int B, float* logits) override {
+    batch_.resize(std::max(batch_.size(), size_t(B)));
+    for (int b = 0; b < B; b++) std::swap(batch_[size_t(b)], static_cast<StudentDecodeState*>(states[b])->state());
+    s_.forward(tokens, B, 1, batch_.data(), logits, LogitsMode::Last);
+    for (int b = 0; b < B; b++) std::swap(batch_[size_t(b)], static_cast<StudentDecodeState*>(states[b])->state());
+  }
 
  private:
   Model m_;
   Packing packing_;
   Student s_;
+  std::vector<StudentState> batch_;
 };
 
 }  // namespace
+
+void LanguageModel::step(DecodeState* const* states, const int32_t* tokens, int B, float* logits) {
+  for (int b = 0; b < B; b++) states[b]->feed(tokens + b, 1, logits + int64_t(b) * n_vocab());
+}
 
 std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m, const InferOptions& o) {
   if (m.student.is_student()) return std::make_unique<StudentLM>(be, std::move(m), o);

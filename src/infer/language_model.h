@@ -41,6 +41,11 @@ class LanguageModel {
   virtual void score(const int32_t* tokens, int B, int T, float* logits) = 0;
   // A fresh decoding state with room for n_ctx tokens.
   virtual std::unique_ptr<DecodeState> new_state(int n_ctx) = 0;
+  // One token for each of B sequences at once (states from this model's
+  // new_state), the logits (B,V) after it: one matmul per weight for the
+  // whole batch (continuous batching steps every active sequence this way).
+  // (The default feeds them one by one.)
+  virtual void step(DecodeState* const* states, const int32_t* tokens, int B, float* logits);
 };
 
 // Loads the model at path and wraps it in the implementation its architecture

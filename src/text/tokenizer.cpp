@@ -251,4 +251,10 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
   return out;
 }
 
+bool ends_generation(const Tokenizer& tok, int32_t id) {
+  if (id == tok.spec().eos_id) return true;
+  const std::string p = tok.piece(id);
+  return p == "<|im_end|>" || p == "<|endoftext|>" || p == "<|eot_id|>" || p == "<|end_of_text|>";
+}
+
 }  // namespace radlads

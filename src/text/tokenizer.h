@@ -67,4 +67,8 @@ class Tokenizer {
   std::vector<std::string> pieces_;             // decoded bytes per token
 };
 
+// Tokens that end a turn: the model's EOS, and the chat templates'
+// end-of-turn pieces (llama.cpp calls these EOG).
+bool ends_generation(const Tokenizer& tok, int32_t id);
+
 }  // namespace radlads

@@ -1,0 +1,238 @@
+// Continuous batching on the model thread (scheduler.h).
+#include "serve/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.h"
+
+namespace radlads::serve {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+Scheduler::Scheduler(LanguageModel& lm, const Tokenizer& tok, ServeLimits limits)
+    : lm_(lm),
+      tok_(tok),
+      limits_(limits),
+      recurrent_(lm.model().student.is_student() && lm.model().student.num_attention_layers == 0),
+      thread_([this] { loop(); }) {}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Scheduler::submit(const std::shared_ptr<Job>& job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (int(waiting_.size()) >= limits_.max_sessions)
+      throw RequestError(503, "the server is busy: too many requests waiting; retry later");
+    waiting_.push_back(job);
+  }
+  cv_.notify_all();
+}
+
+SchedulerStats Scheduler::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  SchedulerStats s = stats_;
+  s.waiting = int(waiting_.size());
+  s.sessions = int(kept_.size());
+  return s;
+}
+
+bool Scheduler::idle() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiting_.empty() && stats_.active == 0;
+}
+
+void Scheduler::finish(Active& a, const char* reason) {
+  std::lock_guard<std::mutex> lock(a.job->mu);
+  a.job->done = true;
+  a.job->finish_reason = reason;
+  a.job->cv.notify_all();
+}
+
+bool Scheduler::emit(Active& a, int32_t token) {
+  Job& j = *a.job;
+  if (ends_generation(tok_, token)) {
+    finish(a, "stop");
+    return true;
+  }
+  std::lock_guard<std::mutex> lock(j.mu);
+  j.out.push_back(token);
+  j.text = tok_.decode(j.out);
+  size_t cut = std::string::npos;
+  for (const std::string& s : j.stop) cut = std::min(cut, j.text.find(s));
+  if (cut != std::string::npos) j.text.resize(cut);
+  const bool finished = cut != std::string::npos || int(j.out.size()) >= j.max_tokens;
+  if (finished) {
+    j.done = true;
+    j.finish_reason = cut != std::string::npos ? "stop" : "length";
+  }
+  j.cv.notify_all();
+  return finished;
+}
+
+void Scheduler::admit(std::shared_ptr<Job> job) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int V = lm_.n_vocab();
+  Active a{job, nullptr, {}, Sampler(job->sampling), 0};
+  std::vector<float> first(static_cast<size_t>(V));
+  size_t fed = 0;
+  Kept k;
+  bool resumed = false;
+  if (!job->session_id.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = kept_.find(job->session_id);
+    if (it != kept_.end()) {
+      k = std::move(it->second);
+      kept_.erase(it);
+      lru_.remove(job->session_id);
+      resumed = k.history.size() <= job->prompt.size() &&
+                std::equal(k.history.begin(), k.history.end(), job->prompt.begin());
+    }
+  }
+  if (resumed) {  // the kept state has seen a prefix of this prompt: feed the rest
+    a.state = std::move(k.state);
+    a.history = std::move(k.history);
+    fed = a.history.size();
+    first = std::move(k.logits);
+  } else {
+    // A teacher's KV cache is sized for the sequence (or the whole context
+    // when its state may be kept); a student's state is one size.
+    const int n_ctx = recurrent_ || !job->session_id.empty() ? limits_.ctx
+                                                             : int(job->prompt.size()) + job->max_tokens + 1;
+    a.state = lm_.new_state(n_ctx);
+  }
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->cached_tokens = int(fed);
+  }
+  constexpr size_t kChunk = 512;  // bounds the prefill's scratch
+  while (fed < job->prompt.size()) {
+    const size_t n = std::min(kChunk, job->prompt.size() - fed);
+    const bool last = fed + n == job->prompt.size();
+    a.state->feed(job->prompt.data() + fed, int(n), last ? first.data() : nullptr);
+    a.history.insert(a.history.end(), job->prompt.begin() + int64_t(fed), job->prompt.begin() + int64_t(fed + n));
+    fed += n;
+  }
+  a.next = a.sampler.sample(first);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.prompt_tokens += job->prompt.size() - size_t(job->cached_tokens);
+  }
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->first_token_s = seconds_since(t0);
+  }
+  if (!emit(a, a.next)) {
+    active_.push_back(std::move(a));
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);  // finished at once
+  stats_.finished++;
+  if (!job->session_id.empty()) {  // keep what it has seen
+    kept_[job->session_id] = Kept{std::move(a.state), std::move(a.history), std::move(first)};
+    lru_.push_back(job->session_id);
+  }
+}
+
+void Scheduler::loop() {
+  std::vector<DecodeState*> states;
+  std::vector<int32_t> tokens;
+  for (;;) {
+    // Admit what waits, up to max_sessions sequences at once.
+    std::vector<std::shared_ptr<Job>> admitted;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !waiting_.empty() || !active_.empty(); });
+      if (stop_) break;
+      while (!waiting_.empty() && int(active_.size() + admitted.size()) < limits_.max_sessions) {
+        admitted.push_back(waiting_.front());
+        waiting_.pop_front();
+      }
+    }
+    for (auto& job : admitted) {
+      if (job->cancelled) continue;
+      try {
+        admit(job);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(job->mu);
+        job->error = e.what();
+        job->done = true;
+        job->cv.notify_all();
+      }
+    }
+    // Drop the sequences whose clients left.
+    uint64_t dropped = 0;
+    for (auto it = active_.begin(); it != active_.end();) {
+      if (it->job->cancelled) {
+        it = active_.erase(it);
+        dropped++;
+      } else {
+        ++it;
+      }
+    }
+    const int B = int(active_.size());
+    if (B > 0) {
+      states.clear();
+      tokens.clear();
+      for (Active& a : active_) {
+        states.push_back(a.state.get());
+        tokens.push_back(a.next);
+      }
+      logits_.resize(size_t(B) * size_t(lm_.n_vocab()));
+      lm_.step(states.data(), tokens.data(), B, logits_.data());
+      std::vector<Active> still;
+      still.reserve(active_.size());
+      uint64_t generated = 0, finished = 0;
+      for (int b = 0; b < B; b++) {
+        Active& a = active_[size_t(b)];
+        a.history.push_back(a.next);
+        const std::span<const float> row(logits_.data() + int64_t(b) * lm_.n_vocab(), size_t(lm_.n_vocab()));
+        a.next = a.sampler.sample(row);
+        generated++;
+        if (!emit(a, a.next)) {
+          still.push_back(std::move(a));
+          continue;
+        }
+        finished++;
+        if (!a.job->session_id.empty()) {
+          std::lock_guard<std::mutex> lock(mu_);
+          kept_[a.job->session_id] = Kept{std::move(a.state), std::move(a.history), {row.begin(), row.end()}};
+          lru_.remove(a.job->session_id);
+          lru_.push_back(a.job->session_id);
+        }
+      }
+      active_ = std::move(still);
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.generated_tokens += generated;
+      stats_.finished += finished;
+      stats_.steps++;
+    }
+    // Bounded session cache (oldest out), and the figures /metrics reports.
+    std::lock_guard<std::mutex> lock(mu_);
+    while (int(kept_.size()) > limits_.max_sessions && !lru_.empty()) {
+      kept_.erase(lru_.front());
+      lru_.pop_front();
+    }
+    stats_.cancelled += dropped;
+    stats_.active = int(active_.size());
+    size_t bytes = 0;
+    for (const Active& a : active_) bytes += a.state->state_bytes();
+    for (const auto& [id, k] : kept_) bytes += k.state->state_bytes();
+    stats_.state_bytes = bytes;
+  }
+}
+
+}  // namespace radlads::serve

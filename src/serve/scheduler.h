@@ -1,0 +1,99 @@
+// The server's one model thread: continuous batching. Requests arrive as
+// Jobs from the HTTP threads; each loop turn admits waiting jobs (prefills
+// their prompts, or resumes a kept session's state and feeds only what is
+// new), then steps every active sequence together — one token each, one
+// matmul per weight for the whole batch (LanguageModel::step) — samples,
+// and hands each job its text. A job whose client went away is dropped at
+// the next turn; a finished job with a session id leaves its state (a few
+// MB for a student, its KV cache for a teacher) in a bounded LRU cache.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "infer/language_model.h"
+#include "infer/sampling.h"
+#include "serve/openai_request.h"
+#include "text/tokenizer.h"
+
+namespace radlads::serve {
+
+struct Job {
+  // Set by the submitter.
+  std::vector<int32_t> prompt;
+  SamplingParams sampling;
+  int max_tokens = 16;
+  std::vector<std::string> stop;
+  std::string session_id;
+  // Written by the scheduler under mu, cv notified on every change.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int32_t> out;      // generated ids
+  std::string text;              // their text, cut at a stop string when one is found
+  bool done = false;
+  std::string finish_reason;     // "stop" or "length"
+  std::string error;             // set when the job failed
+  int cached_tokens = 0;         // prompt tokens a kept session already held
+  double first_token_s = 0;      // seconds from admission to the first token
+  // Set by the HTTP side when its client disconnected.
+  std::atomic<bool> cancelled{false};
+};
+
+struct SchedulerStats {
+  int active = 0, waiting = 0, sessions = 0;
+  size_t state_bytes = 0;  // active and kept states
+  uint64_t prompt_tokens = 0, generated_tokens = 0, finished = 0, cancelled = 0, steps = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler(LanguageModel& lm, const Tokenizer& tok, ServeLimits limits);
+  ~Scheduler();
+  // Queues a job; throws RequestError(503) when max_sessions jobs already wait.
+  void submit(const std::shared_ptr<Job>& job);
+  SchedulerStats stats() const;
+  bool idle() const;  // nothing active or waiting
+
+ private:
+  struct Active {
+    std::shared_ptr<Job> job;
+    std::unique_ptr<DecodeState> state;
+    std::vector<int32_t> history;  // every token the state has seen
+    Sampler sampler;
+    int32_t next = 0;  // sampled, not yet fed
+  };
+  struct Kept {
+    std::unique_ptr<DecodeState> state;
+    std::vector<int32_t> history;
+    std::vector<float> logits;  // after the last token of history
+  };
+  void loop();
+  void admit(std::shared_ptr<Job> job);
+  bool emit(Active& a, int32_t token);  // true when the job is finished
+  void finish(Active& a, const char* reason);
+
+  LanguageModel& lm_;
+  const Tokenizer& tok_;
+  const ServeLimits limits_;
+  const bool recurrent_;  // a student: constant-size state (no KV cache to size)
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> waiting_;
+  std::vector<Active> active_;  // the model thread's only
+  std::map<std::string, Kept> kept_;
+  std::list<std::string> lru_;  // kept session ids, oldest first
+  SchedulerStats stats_;
+  std::vector<float> logits_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace radlads::serve

@@ -1,0 +1,288 @@
+// radlads serve (server.h): HTTP handlers on cpp-httplib's thread pool, the
+// model on the Scheduler's thread.
+#include "serve/server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <thread>
+
+#include "core/sysinfo.h"
+#include "serve/scheduler.h"
+#include "text/chat_template.h"
+
+namespace radlads::serve {
+
+using nlohmann::json;
+
+namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+void on_serve_signal(int sig) { g_signal = sig; }
+
+// The longest prefix of s that does not end inside a UTF-8 sequence (a
+// token may end mid-character; its bytes go out once the character is whole).
+size_t utf8_whole(const std::string& s, size_t from) {
+  size_t end = s.size();
+  size_t i = end;
+  int back = 0;
+  while (i > from && back < 4) {
+    const unsigned char c = static_cast<unsigned char>(s[i - 1]);
+    back++;
+    if ((c & 0xC0) == 0x80) {  // continuation byte
+      i--;
+      continue;
+    }
+    const int need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (need > back) end = i - 1;  // the last character is not complete yet
+    break;
+  }
+  return std::max(end, from);
+}
+
+struct Server {
+  LanguageModel& lm;
+  const Tokenizer& tok;
+  ServeOptions o;
+  Scheduler sched;
+  httplib::Server http;
+  std::mutex tok_mu;  // tokenizing on the HTTP threads
+  std::atomic<bool> draining{false}, stopped{false};
+  std::atomic<uint64_t> requests{0}, errors{0}, next_id{1};
+  const size_t weight_bytes;
+
+  Server(LanguageModel& l, const Tokenizer& t, const ServeOptions& opt)
+      : lm(l), tok(t), o(opt), sched(l, t, opt.limits),
+        weight_bytes(l.frozen() ? l.frozen()->bytes() : size_t(4 * l.model().n_params())) {}
+
+  void reply_error(httplib::Response& res, int status, const std::string& msg, const std::string& param = "") {
+    errors++;
+    res.status = status;
+    res.set_content(error_json(msg, param, status == 503 ? "server_error" : "invalid_request_error"),
+                    "application/json");
+  }
+
+  // The prompt's tokens: a chat rendered with the model's template (and the
+  // assistant turn opened), or the completion prompt with the model's BOS.
+  std::vector<int32_t> tokenize(const CompletionRequest& r) {
+    std::lock_guard<std::mutex> lock(tok_mu);
+    if (r.chat) return tok.encode(apply_chat_template(tok.spec(), r.messages, true), true);
+    std::vector<int32_t> ids;
+    if (tok.spec().add_bos && tok.spec().bos_id >= 0) ids.push_back(tok.spec().bos_id);
+    const auto p = tok.encode(r.prompt, true);
+    ids.insert(ids.end(), p.begin(), p.end());
+    return ids;
+  }
+
+  json usage(const Job& j) const {
+    return {{"prompt_tokens", j.prompt.size()},
+            {"completion_tokens", j.out.size()},
+            {"total_tokens", j.prompt.size() + j.out.size()},
+            {"prompt_tokens_details", {{"cached_tokens", j.cached_tokens}}}};
+  }
+
+  json chunk(const CompletionRequest& r, const std::string& id, const std::string& delta, const char* finish) const {
+    json c = {{"id", id}, {"created", std::time(nullptr)}, {"model", o.model_name}};
+    if (r.chat) {
+      c["object"] = "chat.completion.chunk";
+      json d = json::object();
+      if (!delta.empty()) d["content"] = delta;
+      if (!finish && delta.empty()) d["role"] = "assistant";
+      c["choices"] = json::array({{{"index", 0}, {"delta", d}, {"finish_reason", finish ? json(finish) : json()}}});
+    } else {
+      c["object"] = "text_completion";
+      c["choices"] = json::array(
+          {{{"index", 0}, {"text", delta}, {"logprobs", nullptr}, {"finish_reason", finish ? json(finish) : json()}}});
+    }
+    return c;
+  }
+
+  void complete(const httplib::Request& req, httplib::Response& res, bool chat) {
+    requests++;
+    if (draining) return reply_error(res, 503, "the server is shutting down");
+    CompletionRequest r;
+    auto job = std::make_shared<Job>();
+    try {
+      r = parse_completion_request(req.body, chat, o.limits);
+      job->prompt = tokenize(r);
+      if (job->prompt.empty()) throw RequestError(400, "the prompt is empty", chat ? "messages" : "prompt");
+      if (int(job->prompt.size()) + r.max_tokens > o.limits.ctx)
+        throw RequestError(400,
+                           fmt::format("the prompt ({} tokens) plus max_tokens ({}) exceeds the context ({})",
+                                       job->prompt.size(), r.max_tokens, o.limits.ctx),
+                           "max_tokens");
+      job->sampling = r.sampling;
+      job->max_tokens = r.max_tokens;
+      job->stop = r.stop;
+      job->session_id = r.session_id;
+      sched.submit(job);
+    } catch (const RequestError& e) {
+      return reply_error(res, e.status, e.what(), e.param);
+    } catch (const std::exception& e) {  // the tokenizer refusing the text
+      return reply_error(res, 400, e.what());
+    }
+    const std::string id = fmt::format("{}-{}", chat ? "chatcmpl" : "cmpl", next_id++);
+    if (!r.stream) {
+      std::unique_lock<std::mutex> lock(job->mu);
+      job->cv.wait(lock, [&] { return job->done; });
+      if (!job->error.empty()) return reply_error(res, 500, job->error);
+      json out = {{"id", id}, {"created", std::time(nullptr)}, {"model", o.model_name}, {"usage", usage(*job)}};
+      if (!r.session_id.empty()) out["session_id"] = r.session_id;
+      if (chat) {
+        out["object"] = "chat.completion";
+        out["choices"] = json::array({{{"index", 0},
+                                       {"message", {{"role", "assistant"}, {"content", job->text}}},
+                                       {"finish_reason", job->finish_reason}}});
+      } else {
+        out["object"] = "text_completion";
+        out["choices"] = json::array(
+            {{{"index", 0}, {"text", job->text}, {"logprobs", nullptr}, {"finish_reason", job->finish_reason}}});
+      }
+      res.set_content(out.dump(), "application/json");
+      return;
+    }
+    // Server-sent events: a chunk per piece of whole text, the finish
+    // reason, then [DONE]. A failed write means the client left: the job is
+    // cancelled and its slot freed at the scheduler's next turn.
+    auto sent = std::make_shared<size_t>(0);
+    auto started = std::make_shared<bool>(false);
+    res.set_chunked_content_provider(
+        "text/event-stream", [this, job, r, id, sent, started](size_t, httplib::DataSink& sink) {
+          auto send = [&](const json& j) {
+            const std::string line = "data: " + j.dump() + "\n\n";
+            return sink.write(line.data(), line.size());
+          };
+          if (!*started && r.chat) {
+            *started = true;
+            if (!send(chunk(r, id, "", nullptr))) return job->cancelled = true, false;
+          }
+          std::string piece;
+          bool done = false;
+          std::string finish, error;
+          {
+            std::unique_lock<std::mutex> lock(job->mu);
+            job->cv.wait_for(lock, std::chrono::milliseconds(200),
+                             [&] { return job->done || utf8_whole(job->text, *sent) > *sent; });
+            done = job->done;
+            const size_t end = done ? job->text.size() : utf8_whole(job->text, *sent);
+            if (end > *sent) piece = job->text.substr(*sent, end - *sent);
+            *sent = std::max(*sent, end);
+            finish = job->finish_reason;
+            error = job->error;
+          }
+          if (!piece.empty() && !send(chunk(r, id, piece, nullptr))) return job->cancelled = true, false;
+          if (!done) return true;
+          if (!error.empty()) {
+            const std::string line = "data: " + error_json(error, "", "server_error") + "\n\n";
+            sink.write(line.data(), line.size());
+          } else {
+            json last = chunk(r, id, "", finish.c_str());
+            std::lock_guard<std::mutex> lock(job->mu);
+            last["usage"] = usage(*job);
+            send(last);
+          }
+          static const char kDone[] = "data: [DONE]\n\n";
+          sink.write(kDone, sizeof kDone - 1);
+          sink.done();
+          return true;
+        },
+        [job](bool success) {
+          if (!success) job->cancelled = true;
+        });
+  }
+
+  std::string metrics() const {
+    const SchedulerStats s = sched.stats();
+    std::string m;
+    auto add = [&](const char* name, const char* type, const char* help, double v) {
+      m += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, v);
+    };
+    add("radlads_requests_total", "counter", "HTTP requests to the completion endpoints", double(requests));
+    add("radlads_request_errors_total", "counter", "Requests answered with an error", double(errors));
+    add("radlads_prompt_tokens_total", "counter", "Prompt tokens fed (kept sessions' prefixes not counted)",
+        double(s.prompt_tokens));
+    add("radlads_generated_tokens_total", "counter", "Tokens generated", double(s.generated_tokens));
+    add("radlads_requests_finished_total", "counter", "Sequences that finished", double(s.finished));
+    add("radlads_requests_cancelled_total", "counter", "Sequences dropped because the client left",
+        double(s.cancelled));
+    add("radlads_batch_steps_total", "counter", "Batched decode steps", double(s.steps));
+    add("radlads_active_sequences", "gauge", "Sequences being decoded", s.active);
+    add("radlads_waiting_requests", "gauge", "Requests waiting for a slot", s.waiting);
+    add("radlads_kept_sessions", "gauge", "Session states kept for resumption", s.sessions);
+    add("radlads_state_bytes", "gauge", "Bytes of active and kept decode states", double(s.state_bytes));
+    add("radlads_weight_bytes", "gauge", "Bytes of the linear weights as held", double(weight_bytes));
+    add("process_resident_memory_bytes", "gauge", "Resident set size", double(rss_bytes()));
+    return m;
+  }
+
+  int run() {
+    const int pool = 2 * o.limits.max_sessions + 4;  // a streaming client holds a thread
+    http.new_task_queue = [pool] { return new httplib::ThreadPool(size_t(pool)); };
+    http.set_payload_max_length(o.limits.max_body);
+    http.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 413) {
+        errors++;
+        res.set_content(error_json(fmt::format("the body exceeds {} bytes", o.limits.max_body)), "application/json");
+      } else if (res.status == 404) {
+        res.set_content(error_json("no such endpoint"), "application/json");
+      }
+    });
+    http.Post("/v1/completions", [this](const httplib::Request& q, httplib::Response& s) { complete(q, s, false); });
+    http.Post("/v1/chat/completions",
+              [this](const httplib::Request& q, httplib::Response& s) { complete(q, s, true); });
+    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& s) {
+      json m = {{"object", "list"},
+                {"data", json::array({{{"id", o.model_name}, {"object", "model"}, {"created", 0},
+                                       {"owned_by", "radlads"}}})}};
+      s.set_content(m.dump(), "application/json");
+    });
+    http.Get("/health", [this](const httplib::Request&, httplib::Response& s) {
+      if (draining) s.status = 503;
+      s.set_content(json{{"status", draining ? "draining" : "ok"}}.dump(), "application/json");
+    });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& s) {
+      s.set_content(metrics(), "text/plain; version=0.0.4");
+    });
+    int port = o.port;
+    if (port == 0) {
+      port = http.bind_to_any_port(o.host);
+      if (port < 0) return fmt::print(stderr, "serve: cannot bind {}\n", o.host), 2;
+    } else if (!http.bind_to_port(o.host, port)) {
+      fmt::print(stderr, "serve: cannot bind {}:{}\n", o.host, port);
+      return 2;
+    }
+    std::signal(SIGTERM, on_serve_signal);
+    std::signal(SIGINT, on_serve_signal);
+    std::signal(SIGPIPE, SIG_IGN);
+    std::thread watcher([this] {
+      while (g_signal == 0 && !stopped) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (stopped) return;
+      draining = true;
+      fmt::print(stderr, "serve: signal {}: draining\n", int(g_signal));
+      while (!sched.idle()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the last responses leave
+      http.stop();
+    });
+    fmt::print(stderr, "listening on http://{}:{}\n", o.host, port);
+    const bool ok = http.listen_after_bind();
+    stopped = true;
+    watcher.join();
+    fmt::print(stderr, "serve: stopped\n");
+    return ok ? 0 : 2;
+  }
+};
+
+}  // namespace
+
+int serve(LanguageModel& lm, const Tokenizer& tok, const ServeOptions& o) {
+  Server s(lm, tok, o);
+  return s.run();
+}
+
+}  // namespace radlads::serve
