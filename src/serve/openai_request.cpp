@@ -38,7 +38,7 @@ std::string text_of(const json& v, const char* name) {
 std::string error_json(const std::string& message, const std::string& param, const char* type) {
   return json{{"error", {{"message", message}, {"type", type}, {"param", param.empty() ? json() : json(param)},
                          {"code", nullptr}}}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);  // the message may quote invalid UTF-8
 }
 
 CompletionRequest parse_completion_request(const std::string& body, bool chat, const ServeLimits& limits) {

@@ -6,6 +6,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -21,6 +23,10 @@ namespace radlads::serve {
 using nlohmann::json;
 
 namespace {
+
+// Generated text need not be valid UTF-8 (a model may emit any byte token):
+// invalid bytes go out as U+FFFD rather than throwing.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 volatile std::sig_atomic_t g_signal = 0;
 void on_serve_signal(int sig) { g_signal = sig; }
@@ -143,7 +149,7 @@ struct Server {
         out["choices"] = json::array(
             {{{"index", 0}, {"text", job->text}, {"logprobs", nullptr}, {"finish_reason", job->finish_reason}}});
       }
-      res.set_content(out.dump(), "application/json");
+      res.set_content(dump(out), "application/json");
       return;
     }
     // Server-sent events: a chunk per piece of whole text, the finish
@@ -154,7 +160,7 @@ struct Server {
     res.set_chunked_content_provider(
         "text/event-stream", [this, job, r, id, sent, started](size_t, httplib::DataSink& sink) {
           auto send = [&](const json& j) {
-            const std::string line = "data: " + j.dump() + "\n\n";
+            const std::string line = "data: " + dump(j) + "\n\n";
             return sink.write(line.data(), line.size());
           };
           if (!*started && r.chat) {
@@ -240,14 +246,23 @@ struct Server {
       json m = {{"object", "list"},
                 {"data", json::array({{{"id", o.model_name}, {"object", "model"}, {"created", 0},
                                        {"owned_by", "radlads"}}})}};
-      s.set_content(m.dump(), "application/json");
+      s.set_content(dump(m), "application/json");
     });
     http.Get("/health", [this](const httplib::Request&, httplib::Response& s) {
       if (draining) s.status = 503;
-      s.set_content(json{{"status", draining ? "draining" : "ok"}}.dump(), "application/json");
+      s.set_content(dump(json{{"status", draining ? "draining" : "ok"}}), "application/json");
     });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& s) {
       s.set_content(metrics(), "text/plain; version=0.0.4");
+    });
+    // cpp-httplib listens with a backlog of 5, too few for a burst of
+    // clients (the rest are refused): its listening socket is taken at
+    // creation and given a deeper queue once bound (listen() again on a
+    // listening socket only resizes its queue).
+    std::atomic<int> listen_fd{-1};
+    http.set_socket_options([&listen_fd](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listen_fd = int(sock);
     });
     int port = o.port;
     if (port == 0) {
@@ -257,6 +272,7 @@ struct Server {
       fmt::print(stderr, "serve: cannot bind {}:{}\n", o.host, port);
       return 2;
     }
+    if (listen_fd >= 0) ::listen(listen_fd, 1024);
     std::signal(SIGTERM, on_serve_signal);
     std::signal(SIGINT, on_serve_signal);
     std::signal(SIGPIPE, SIG_IGN);
