@@ -20,16 +20,16 @@ Scheduler::Scheduler(LanguageModel& lm, const Tokenizer& tok, ServeLimits limits
     : lm_(lm),
       tok_(tok),
       limits_(limits),
-      recurrent_(lm.model().student.is_student() && lm.model().student.num_attention_layers == 0),
-      thread_([this] { loop(); }) {}
+      recurrent_(lm.model().student.is_student() && lm.model().student.num_attention_layers == 0) {}
 
-Scheduler::~Scheduler() {
+void Scheduler::run() { loop(); }
+
+void Scheduler::stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
 }
 
 void Scheduler::submit(const std::shared_ptr<Job>& job) {
@@ -55,32 +55,49 @@ bool Scheduler::idle() const {
   return waiting_.empty() && stats_.active == 0;
 }
 
-void Scheduler::finish(Active& a, const char* reason) {
-  std::lock_guard<std::mutex> lock(a.job->mu);
-  a.job->done = true;
-  a.job->finish_reason = reason;
-  a.job->cv.notify_all();
-}
-
-bool Scheduler::emit(Active& a, int32_t token) {
+const char* Scheduler::emit(Active& a, int32_t token) {
+  if (ends_generation(tok_, token)) return "stop";
   Job& j = *a.job;
-  if (ends_generation(tok_, token)) {
-    finish(a, "stop");
-    return true;
-  }
   std::lock_guard<std::mutex> lock(j.mu);
   j.out.push_back(token);
   j.text = tok_.decode(j.out);
   size_t cut = std::string::npos;
   for (const std::string& s : j.stop) cut = std::min(cut, j.text.find(s));
   if (cut != std::string::npos) j.text.resize(cut);
-  const bool finished = cut != std::string::npos || int(j.out.size()) >= j.max_tokens;
-  if (finished) {
-    j.done = true;
-    j.finish_reason = cut != std::string::npos ? "stop" : "length";
-  }
   j.cv.notify_all();
-  return finished;
+  if (cut != std::string::npos) return "stop";
+  return int(j.out.size()) >= j.max_tokens ? "length" : nullptr;
+}
+
+void Scheduler::complete(Active& a, const char* reason, std::span<const float> logits) {
+  {
+    // A kept state is in the cache (and counted) before its client hears
+    // the answer: the next request of the session finds it.
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.finished++;
+    if (!a.job->session_id.empty()) {
+      kept_[a.job->session_id] = Kept{std::move(a.state), std::move(a.history), {logits.begin(), logits.end()}};
+      lru_.remove(a.job->session_id);
+      lru_.push_back(a.job->session_id);
+      update_memory();
+    }
+  }
+  std::lock_guard<std::mutex> lock(a.job->mu);
+  a.job->done = true;
+  a.job->finish_reason = reason;
+  a.job->cv.notify_all();
+}
+
+// Under mu_: the session cache bounded (oldest out), and the state bytes.
+void Scheduler::update_memory() {
+  while (int(kept_.size()) > limits_.max_sessions && !lru_.empty()) {
+    kept_.erase(lru_.front());
+    lru_.pop_front();
+  }
+  size_t bytes = 0;
+  for (const Active& x : active_) bytes += x.state ? x.state->state_bytes() : 0;
+  for (const auto& [id, k] : kept_) bytes += k.state->state_bytes();
+  stats_.state_bytes = bytes;
 }
 
 void Scheduler::admit(std::shared_ptr<Job> job) {
@@ -135,16 +152,8 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
     std::lock_guard<std::mutex> lock(job->mu);
     job->first_token_s = seconds_since(t0);
   }
-  if (!emit(a, a.next)) {
-    active_.push_back(std::move(a));
-    return;
-  }
-  std::lock_guard<std::mutex> lock(mu_);  // finished at once
-  stats_.finished++;
-  if (!job->session_id.empty()) {  // keep what it has seen
-    kept_[job->session_id] = Kept{std::move(a.state), std::move(a.history), std::move(first)};
-    lru_.push_back(job->session_id);
-  }
+  if (const char* reason = emit(a, a.next)) return complete(a, reason, first);  // finished at once
+  active_.push_back(std::move(a));
 }
 
 void Scheduler::loop() {
@@ -195,43 +204,25 @@ void Scheduler::loop() {
       lm_.step(states.data(), tokens.data(), B, logits_.data());
       std::vector<Active> still;
       still.reserve(active_.size());
-      uint64_t generated = 0, finished = 0;
+      uint64_t generated = 0;
       for (int b = 0; b < B; b++) {
         Active& a = active_[size_t(b)];
         a.history.push_back(a.next);
         const std::span<const float> row(logits_.data() + int64_t(b) * lm_.n_vocab(), size_t(lm_.n_vocab()));
         a.next = a.sampler.sample(row);
         generated++;
-        if (!emit(a, a.next)) {
-          still.push_back(std::move(a));
-          continue;
-        }
-        finished++;
-        if (!a.job->session_id.empty()) {
-          std::lock_guard<std::mutex> lock(mu_);
-          kept_[a.job->session_id] = Kept{std::move(a.state), std::move(a.history), {row.begin(), row.end()}};
-          lru_.remove(a.job->session_id);
-          lru_.push_back(a.job->session_id);
-        }
+        if (const char* reason = emit(a, a.next)) complete(a, reason, row);
+        else still.push_back(std::move(a));
       }
       active_ = std::move(still);
       std::lock_guard<std::mutex> lock(mu_);
       stats_.generated_tokens += generated;
-      stats_.finished += finished;
       stats_.steps++;
     }
-    // Bounded session cache (oldest out), and the figures /metrics reports.
     std::lock_guard<std::mutex> lock(mu_);
-    while (int(kept_.size()) > limits_.max_sessions && !lru_.empty()) {
-      kept_.erase(lru_.front());
-      lru_.pop_front();
-    }
     stats_.cancelled += dropped;
     stats_.active = int(active_.size());
-    size_t bytes = 0;
-    for (const Active& a : active_) bytes += a.state->state_bytes();
-    for (const auto& [id, k] : kept_) bytes += k.state->state_bytes();
-    stats_.state_bytes = bytes;
+    update_memory();
   }
 }
 

@@ -1,4 +1,6 @@
-// The server's one model thread: continuous batching. Requests arrive as
+// The server's model loop: continuous batching, on the thread that loaded
+// the model (its OpenMP team is the only one: a second team on another
+// thread made libgomp throttle its spinning and decode 3x slower on 2 cores). Requests arrive as
 // Jobs from the HTTP threads; each loop turn admits waiting jobs (prefills
 // their prompts, or resumes a kept session's state and feeds only what is
 // new), then steps every active sequence together — one token each, one
@@ -15,8 +17,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "infer/language_model.h"
@@ -56,7 +58,9 @@ struct SchedulerStats {
 class Scheduler {
  public:
   Scheduler(LanguageModel& lm, const Tokenizer& tok, ServeLimits limits);
-  ~Scheduler();
+  // Runs the loop on the calling thread until stop().
+  void run();
+  void stop();
   // Queues a job; throws RequestError(503) when max_sessions jobs already wait.
   void submit(const std::shared_ptr<Job>& job);
   SchedulerStats stats() const;
@@ -77,8 +81,11 @@ class Scheduler {
   };
   void loop();
   void admit(std::shared_ptr<Job> job);
-  bool emit(Active& a, int32_t token);  // true when the job is finished
-  void finish(Active& a, const char* reason);
+  // Hands the job its new token; the finish reason when that ends it, else null.
+  const char* emit(Active& a, int32_t token);
+  // Ends the job (keeping its state when it names a session), then tells its client.
+  void complete(Active& a, const char* reason, std::span<const float> logits);
+  void update_memory();
 
   LanguageModel& lm_;
   const Tokenizer& tok_;
@@ -93,7 +100,6 @@ class Scheduler {
   SchedulerStats stats_;
   std::vector<float> logits_;
   bool stop_ = false;
-  std::thread thread_;
 };
 
 }  // namespace radlads::serve

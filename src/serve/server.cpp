@@ -276,6 +276,13 @@ struct Server {
     std::signal(SIGTERM, on_serve_signal);
     std::signal(SIGINT, on_serve_signal);
     std::signal(SIGPIPE, SIG_IGN);
+    // HTTP on its own threads; the model loop on this one (scheduler.h says why).
+    std::atomic<bool> ok{true};
+    std::thread listener([this, &ok] {
+      ok = http.listen_after_bind();
+      stopped = true;
+      sched.stop();
+    });
     std::thread watcher([this] {
       while (g_signal == 0 && !stopped) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (stopped) return;
@@ -286,8 +293,8 @@ struct Server {
       http.stop();
     });
     fmt::print(stderr, "listening on http://{}:{}\n", o.host, port);
-    const bool ok = http.listen_after_bind();
-    stopped = true;
+    sched.run();
+    listener.join();
     watcher.join();
     fmt::print(stderr, "serve: stopped\n");
     return ok ? 0 : 2;
