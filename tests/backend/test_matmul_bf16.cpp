@@ -1,5 +1,5 @@
 // bf16 linear layers (backend/cpu/matmul_bf16.h, Backend::frozen_weights(BF16)): against a double-precision
-// oracle on the same bf16-rounded inputs (fp32 inputs up to kPackedRowsMax rows: the row-streaming kernel) and weights (only the fp32 accumulation order
+// oracle on the same bf16-rounded inputs (fp32 inputs up to kPackedStreamRowsMax rows: the row-streaming kernel) and weights (only the fp32 accumulation order
 // differs), and against fp32 (the rounding itself, ~2^-8 relative per input).
 #include <cmath>
 
@@ -18,13 +18,13 @@ float round_bf16(float x) { return bf16_to_f32(f32_to_bf16(x)); }
 }  // namespace
 
 TEST(MatmulBf16, MatchesOracleOnRoundedInputsAndFrozenBackendRoutesOnlyItsWeights) {
-  for (auto [M, C, OC] : {std::tuple{1, 64, 48}, std::tuple{7, 65, 33}, std::tuple{64, 576, 192}}) {
+  for (auto [M, C, OC] : {std::tuple{1, 64, 48}, std::tuple{7, 65, 33}, std::tuple{96, 576, 192}}) {
     auto x = randn(size_t(M * C), 1), w = randn(size_t(OC * C), 2, 0.1f), b = randn(size_t(OC), 3);
     std::vector<float> xr(x.size()), wr(w.size());
     for (size_t i = 0; i < x.size(); i++) xr[i] = round_bf16(x[i]);
     for (size_t i = 0; i < w.size(); i++) wr[i] = round_bf16(w[i]);
     std::vector<float> oracle(size_t(M * OC)), f32(oracle.size()), got(oracle.size());
-    matmul_forward_naive(oracle.data(), (M <= kPackedRowsMax ? x : xr).data(), wr.data(), b.data(), M, C, OC);
+    matmul_forward_naive(oracle.data(), (M <= kPackedStreamRowsMax ? x : xr).data(), wr.data(), b.data(), M, C, OC);
     matmul_forward(f32.data(), x.data(), w.data(), b.data(), M, C, OC);  // no scope: fp32
     auto frozen = cpu_backend().frozen_weights(WeightFormat::BF16);
     ASSERT_TRUE(frozen);

@@ -55,9 +55,9 @@ std::vector<float> reference_decode(const std::vector<uint8_t>& packed, WeightFo
 }
 
 // The inputs the kernels multiply: Q8_0 and Q4_0 weights meet rows quantized
-// to Q8_0 (io's reference quantizer, round-tripped) up to kPackedRowsMax rows.
+// to Q8_0 (io's reference quantizer, round-tripped) up to kPackedStreamRowsMax rows.
 std::vector<float> kernel_inputs(const std::vector<float>& x, WeightFormat f, int64_t M) {
-  if (M > kPackedRowsMax || (f != WeightFormat::Q8_0 && f != WeightFormat::Q4_0)) return x;
+  if (M > kPackedStreamRowsMax || (f != WeightFormat::Q8_0 && f != WeightFormat::Q4_0)) return x;
   std::vector<float> out(x.size());
   const std::vector<uint8_t> q = quantize_row(GgmlType::Q8_0, x.data(), int64_t(x.size()));
   dequantize_row(GgmlType::Q8_0, q.data(), out.data(), int64_t(x.size()));
@@ -80,7 +80,7 @@ TEST(PackedMatmul, MatchesDequantizedDoubleOracleOnEveryIsaFormatAndRowCount) {
       const auto w = randn(size_t(OC * C), 11, 0.1f), b = randn(size_t(OC), 12);
       const auto p = packed(w, f, OC, C);
       const auto wd = reference_decode(p, f, OC, C);
-      for (int M : {1, 2, 5, 8, 9, 40}) {
+      for (int M : {1, 2, 5, 8, 9, 16, 17, 40}) {
         const auto x = randn(size_t(M * C), 13 + uint64_t(M));
         std::vector<float> oracle(size_t(M * OC));
         matmul_forward_naive(oracle.data(), kernel_inputs(x, f, M).data(), wd.data(), b.data(), M, C, OC);

@@ -11,6 +11,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/matmul.h"
+#include "backend/cpu/packed_matmul.h"
 #include "core/fp16.h"
 #include "infer/language_model.h"
 #include "io/ggml_types.h"
@@ -54,7 +55,7 @@ class RoundTripBackend final : public CpuBackend {
     auto it = cache_.find(w);
     if (it == cache_.end()) it = cache_.emplace(w, round_trip(w, OC * C, f_)).first;
     // Decoding rows meet Q8_0/Q4_0 weights quantized to Q8_0 (packed_matmul.h).
-    if (M <= 8 && (f_ == WeightFormat::Q8_0 || f_ == WeightFormat::Q4_0)) {
+    if (M <= kPackedStreamRowsMax && (f_ == WeightFormat::Q8_0 || f_ == WeightFormat::Q4_0)) {
       std::vector<float> xq(static_cast<size_t>(M * C));
       for (int64_t m = 0; m < M; m++) {
         const std::vector<uint8_t> q = quantize_row(GgmlType::Q8_0, inp + m * C, C);

@@ -39,7 +39,7 @@ class CpuFrozenBackend final : public CpuBackend {
     if (!p && lazy_ && C % weight_format_block(f_) == 0) p = &add(weight, OC, C);
     if (!p) return radlads::matmul_forward(out, inp, weight, bias, M, C, OC);
     CHECK(p->C == C && p->OC == OC, "frozen weight is ({},{}), the call wants ({},{})", p->OC, p->C, OC, C);
-    if (f_ == WeightFormat::BF16 && M > kPackedRowsMax)  // bf16 inputs too (matmul_bf16.h)
+    if (f_ == WeightFormat::BF16 && M > kPackedStreamRowsMax)  // bf16 inputs too (matmul_bf16.h)
       return matmul_forward_bf16(out, inp, reinterpret_cast<const uint16_t*>(p->data), bias, M, C, OC);
     packed_matmul_forward(out, inp, p->data, f_, bias, M, C, OC);
   }

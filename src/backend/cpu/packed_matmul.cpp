@@ -336,7 +336,13 @@ void packed_matmul_forward(float* out, const float* inp, const uint8_t* w, Weigh
   // thread streams its part of W once.
   constexpr int64_t kRows = 16;
   const int64_t nblk = (OC + kRows - 1) / kRows;
-  if (M <= kPackedRowsMax && (f == WeightFormat::Q8_0 || f == WeightFormat::Q4_0)) {
+  // Up to kPackedStreamRowsMax rows: per block of weight rows, every group
+  // of kPackedRowsMax input rows in turn, so the block is read from memory
+  // once and from cache for the other groups (a decode step of a batch of
+  // sequences), and each row sees the operations it would alone.
+  const int64_t groups = (M + kPackedRowsMax - 1) / kPackedRowsMax;
+  auto rows_in = [&](int64_t g) { return int(std::min<int64_t>(kPackedRowsMax, M - g * kPackedRowsMax)); };
+  if (M <= kPackedStreamRowsMax && (f == WeightFormat::Q8_0 || f == WeightFormat::Q4_0)) {
     // The inputs quantized to Q8_0 blocks first, as llama.cpp does: the
     // products are then integer dot products, one scale per block pair.
     thread_local std::vector<int8_t> xq_buf;
@@ -347,11 +353,19 @@ void packed_matmul_forward(float* out, const float* inp, const uint8_t* w, Weigh
     auto dot = RADLADS_ISA_CALL(packed_rows_dot_codes);
 #pragma omp parallel for schedule(static)
     for (int64_t j = 0; j < nblk; j++)
-      dot(out, xq, xd, w, rb, f, int(M), C, OC, j * kRows, std::min(OC, (j + 1) * kRows));
-  } else if (M <= kPackedRowsMax) {
+      for (int64_t g = 0; g < groups; g++) {
+        const int64_t m0 = g * kPackedRowsMax;
+        dot(out + m0 * OC, xq + m0 * C, xd + m0 * (C / 32), w, rb, f, rows_in(g), C, OC, j * kRows,
+            std::min(OC, (j + 1) * kRows));
+      }
+  } else if (M <= kPackedStreamRowsMax) {
     auto dot = RADLADS_ISA_CALL(packed_rows_dot);
 #pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < nblk; j++) dot(out, inp, w, rb, f, int(M), C, OC, j * kRows, std::min(OC, (j + 1) * kRows));
+    for (int64_t j = 0; j < nblk; j++)
+      for (int64_t g = 0; g < groups; g++) {
+        const int64_t m0 = g * kPackedRowsMax;
+        dot(out + m0 * OC, inp + m0 * C, w, rb, f, rows_in(g), C, OC, j * kRows, std::min(OC, (j + 1) * kRows));
+      }
   } else {
     // Chunks of about 4 MB of fp32 weights, each decoded then multiplied.
     const int64_t R = std::min(OC, std::max<int64_t>(64, (int64_t(1) << 20) / std::max<int64_t>(C, 1)));

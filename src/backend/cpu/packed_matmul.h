@@ -2,9 +2,10 @@
 // FrozenWeights): fp32, f16, bf16, or ggml's Q8_0/Q4_0 blocks, with fp32
 // inputs and accumulation.
 //
-// Up to kPackedRowsMax input rows (decoding one token, or a few sequences
-// stepped together) stream the weight once: each row of W is decoded a
-// block of 32 at a time into registers and dotted with every input row, so
+// Up to kPackedStreamRowsMax input rows (decoding one token, or a batch of
+// sequences stepped together) stream the weight once: each row of W is
+// decoded a block of 32 at a time into registers and dotted with up to 8
+// input rows (a block of W rows stays in cache for the next 8), so
 // the time is the weight's bytes over memory bandwidth. For Q8_0 and Q4_0
 // the input rows are first quantized to Q8_0 blocks (ggml's reference
 // quantizer, as llama.cpp's CPU kernels do) and the blocks multiplied as
@@ -21,7 +22,9 @@
 
 namespace radlads {
 
-constexpr int kPackedRowsMax = 8;
+constexpr int kPackedRowsMax = 8;         // input rows one kernel call takes (its registers)
+constexpr int kPackedStreamRowsMax = 16;  // rows streamed (in groups of 8) rather than decoded + sgemm:
+                                          // the crossover measured on Q8_0/Q4_0 (decode + sgemm wins from 24)
 
 // out (M,OC) = inp (M,C) · Wᵀ (+ bias); W is OC rows of
 // weight_format_row_bytes(f, C) bytes.
