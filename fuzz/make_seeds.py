@@ -33,6 +33,17 @@ def put(target, name, data):
         f.write(data)
 
 
+def openai_request_seeds():
+    return [
+        ("completion", json.dumps({"model": "m", "prompt": "Once upon a time", "max_tokens": 16, "temperature": 0,
+                                   "top_p": 0.9, "seed": 3, "stop": ["\n", "."], "stream": True}).encode()),
+        ("chat", json.dumps({"model": "m", "messages": [{"role": "system", "content": "Be brief."},
+                                                        {"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+                             "max_completion_tokens": 8, "session_id": "s1", "n": 1}).encode()),
+        ("prompt_list", json.dumps({"prompt": ["one"], "top_k": 40, "stop": "x"}).encode()),
+    ]
+
+
 def safetensors_bytes(tensors, metadata=None):
     header, blobs, off = {}, [], 0
     if metadata:
@@ -128,6 +139,10 @@ def main():
         llama3 = b"{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}<|eot_id|>"
         put("chat_template", "chatml", chatml + b"\0system\0Be brief.\0user\0Hello!")
         put("chat_template", "llama3", llama3 + b"\0user\0Hi\0assistant\0Hello")
+
+        # The server's request bodies (serve/openai_request.h).
+        for name, body in openai_request_seeds():
+            put("openai_request", name, body)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(os.path.join(HERE, "corpus")) for f in fs)

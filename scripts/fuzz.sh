@@ -2,7 +2,7 @@
 # Fuzzes the parsers with libFuzzer (clang-14) under AddressSanitizer + UBSan.
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]      (default: all, 60 s each)
 # TARGET is a harness of fuzz/ without its fuzz_ prefix: gguf, safetensors,
-# hf_config, tokenizer_json, binidx, checkpoint_state, arrow, oe_eval,
+# hf_config, tokenizer_json, binidx, checkpoint_state, arrow, oe_eval, openai_request,
 # text_sources, npy, chat_template.
 #
 # Builds ./build-fuzz (only the library and the harnesses). For each target:
