@@ -4,11 +4,17 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace radlads {
 
-// Throws Error "<path>: not valid JSON: ..." (or the read error naming path).
+// The largest JSON file read_json_file parses (a tokenizer.json of a 256K
+// vocabulary is about 20 MB).
+inline constexpr uintmax_t kMaxJsonFileBytes = uintmax_t(256) << 20;
+
+// Throws Error "<path>: not valid JSON: ..." (or the read error naming path,
+// or one saying the file is over kMaxJsonFileBytes, without reading it).
 nlohmann::json read_json_file(const std::string& path);
 
 // j.dump(2) and a newline, through write_file_atomic.

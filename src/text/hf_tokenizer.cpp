@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "io/json_file.h"
 #include "core/file_io.h"
 #include "text/pretokenizer.h"
 
@@ -16,15 +17,6 @@ namespace radlads {
 namespace {
 
 using json = nlohmann::json;
-
-json parse_json_file(const std::string& path) {
-  const std::string text = read_text_file(path);
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number that overflows
-    fail("{}: invalid JSON: {}", path, e.what());
-  }
-}
 
 // Field access with errors that name the file and the dotted field path.
 struct Fields {
@@ -145,7 +137,7 @@ TokenizerSpec tokenizer_spec_from_hf(const std::string& dir) {
   namespace fs = std::filesystem;
   const std::string path = (fs::path(dir) / "tokenizer.json").string();
   if (!fs::exists(path)) fail("{}: missing (not an HF tokenizer folder)", path);
-  const json j = parse_json_file(path);
+  const json j = read_json_file(path);
   const Fields f{path};
   TokenizerSpec spec;
   spec.model = "gpt2";
@@ -249,7 +241,7 @@ TokenizerSpec tokenizer_spec_from_hf(const std::string& dir) {
   // tokenizer_config.json: special tokens by text, add_bos_token, template.
   const std::string cfg_path = (fs::path(dir) / "tokenizer_config.json").string();
   if (fs::exists(cfg_path)) {
-    const json cfg = parse_json_file(cfg_path);
+    const json cfg = read_json_file(cfg_path);
     const Fields fc{cfg_path};
     if (!cfg.is_object()) fail("{}: expected a JSON object", cfg_path);
     auto find_id = [&](const std::string& text) -> int32_t {
