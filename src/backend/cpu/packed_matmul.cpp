@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backend/cpu/wkv7_simd.h"
+
 namespace radlads::RADLADS_ISA_NS {
 
 namespace {
@@ -29,32 +31,14 @@ inline float load_half(const uint8_t* p) {
 
 // One vector register of floats: 16 lanes under AVX-512, 8 under AVX2.
 #if defined(__AVX512F__)
-using V = __m512;
-constexpr int W = 16;
-inline V vzero() { return _mm512_setzero_ps(); }
-inline V vload(const float* p) { return _mm512_loadu_ps(p); }
-inline V vset1(float x) { return _mm512_set1_ps(x); }
-inline V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-inline V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
-inline V vadd(V a, V b) { return _mm512_add_ps(a, b); }
-inline float vsum(V a) { return _mm512_reduce_add_ps(a); }
-inline V from_i32(__m512i v) { return _mm512_cvtepi32_ps(v); }
+using S = wkv7_detail::Simd512<float>;
+inline S::V from_i32(__m512i v) { return _mm512_cvtepi32_ps(v); }
 #else
-using V = __m256;
-constexpr int W = 8;
-inline V vzero() { return _mm256_setzero_ps(); }
-inline V vload(const float* p) { return _mm256_loadu_ps(p); }
-inline V vset1(float x) { return _mm256_set1_ps(x); }
-inline V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-inline V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
-inline V vadd(V a, V b) { return _mm256_add_ps(a, b); }
-inline float vsum(V a) {
-  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
-}
-inline V from_i32(__m256i v) { return _mm256_cvtepi32_ps(v); }
+using S = wkv7_detail::Simd<float>;
+inline S::V from_i32(__m256i v) { return _mm256_cvtepi32_ps(v); }
 #endif
+using V = S::V;
+constexpr int W = S::W;
 constexpr int NV = QK / W;  // vectors per block
 
 // Chunk j (W weights) of block b of a row as floats; for the quantized
@@ -63,7 +47,7 @@ constexpr int NV = QK / W;  // vectors per block
 template <WeightFormat F>
 inline V decode_vec(const uint8_t* row, int64_t b, int j) {
   if constexpr (F == WeightFormat::F32) {
-    return vload(reinterpret_cast<const float*>(row) + b * QK + j * W);
+    return S::load(reinterpret_cast<const float*>(row) + b * QK + j * W);
   } else if constexpr (F == WeightFormat::F16 || F == WeightFormat::BF16) {
     const uint8_t* p = row + (b * QK + j * W) * 2;
 #if defined(__AVX512F__)
@@ -146,26 +130,26 @@ void rows_dot(float* out, const float* inp, const uint8_t* w, size_t rb, int64_t
   for (int64_t o = o0; o < o1; o++) {
     const uint8_t* row = w + int64_t(rb) * o;
     V acc[M];
-    for (int m = 0; m < M; m++) acc[m] = vzero();
+    for (int m = 0; m < M; m++) acc[m] = S::zero();
     for (int64_t b = 0; b < nb; b++) {
       prefetch_block<F>(row, b);
       V wv[NV];
       for (int j = 0; j < NV; j++) wv[j] = decode_vec<F>(row, b, j);
       for (int m = 0; m < M; m++) {
         const float* x = inp + m * C + b * QK;
-        V t = vmul(wv[0], vload(x));
-        for (int j = 1; j < NV; j++) t = vfma(wv[j], vload(x + j * W), t);
+        V t = S::mul(wv[0], S::load(x));
+        for (int j = 1; j < NV; j++) t = S::fmadd(wv[j], S::load(x + j * W), t);
         if constexpr (kQuantized<F>)
-          acc[m] = vfma(vset1(block_scale<F>(row, b)), t, acc[m]);
+          acc[m] = S::fmadd(S::set1(block_scale<F>(row, b)), t, acc[m]);
         else
-          acc[m] = vadd(acc[m], t);
+          acc[m] = S::add(acc[m], t);
       }
     }
     for (int m = 0; m < M; m++) {
       float tail = 0.0f;
       if constexpr (!kQuantized<F>)
         for (int64_t c = nb * QK; c < C; c++) tail += decode_one<F>(row, c) * inp[m * C + c];
-      out[m * OC + o] = vsum(acc[m]) + tail;
+      out[m * OC + o] = S::sum(acc[m]) + tail;
     }
   }
 }
@@ -183,12 +167,6 @@ inline __m256i load_codes(const uint8_t* row, int64_t b) {
     const __m256i n = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), lo4), _mm_and_si128(v, lo4));
     return _mm256_sub_epi8(n, _mm256_set1_epi8(8));
   }
-}
-
-inline float sum8(__m256 a) {
-  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
 // Σ w·x of a block in int32 (8 lanes): |w| as unsigned bytes times x with
@@ -216,7 +194,7 @@ void rows_dot_codes(float* out, const int8_t* xq, const float* xd, const uint8_t
         acc[m] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[m * nb + b]), _mm256_cvtepi32_ps(dot_codes(wq, xv)), acc[m]);
       }
     }
-    for (int m = 0; m < M; m++) out[m * OC + o] = sum8(acc[m]);
+    for (int m = 0; m < M; m++) out[m * OC + o] = wkv7_detail::Simd<float>::sum(acc[m]);
   }
 }
 

@@ -1,6 +1,7 @@
 // Vectors for the WKV7 kernels with one body for both precisions: float (the
 // production path) and double (the finite-difference test path), so the tests
-// exercise exactly the code that trains. Simd<F> is AVX2 (8 / 4 lanes);
+// exercise exactly the code that trains; the float ones also serve the
+// packed-weight matmuls (packed_matmul.cpp). Simd<F> is AVX2 (8 / 4 lanes);
 // Simd512<F> (16 / 8 lanes) exists in the AVX-512 build of a per-ISA file
 // (backend/cpu/isa.h). Everything here lives in the ISA's namespace: the same inline
 // template compiled with two sets of flags must never be merged by the linker.
@@ -31,6 +32,12 @@ struct Simd<float> {
   static V set1(float x) { return _mm256_set1_ps(x); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }  // a·b + c
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static float sum(V a) {  // the lanes added: halves, then pairs
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+  }
   // Lane r of the result = the sum of acc[r]'s lanes, for r < W.
   static V reduce(const V* acc) {
     const V t0 = _mm256_hadd_ps(_mm256_hadd_ps(acc[0], acc[1]), _mm256_hadd_ps(acc[2], acc[3]));
@@ -73,6 +80,8 @@ struct Simd512<float> {
   static V set1(float x) { return _mm512_set1_ps(x); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static float sum(V a) { return _mm512_reduce_add_ps(a); }
   // Lane r = the sum of acc[r]'s lanes, r < 16: pairs of rows, then quads,
   // inside each 128-bit block (unpack), then across blocks (shuffle_f32x4).
   static V reduce(const V* acc) {
