@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu.h"
 #include "core/error.h"
 
 namespace radlads::test {
@@ -100,5 +101,11 @@ std::string error_of(F f) {
   }
   return "";
 }
+
+// Restores the process's kernel set after a test that switches it (set_isa).
+struct IsaRestore {
+  Isa saved = active_isa();
+  ~IsaRestore() { set_isa(saved); }
+};
 
 }  // namespace radlads::test

@@ -22,11 +22,6 @@ using namespace test;
 
 namespace {
 
-struct IsaRestore {
-  Isa saved = active_isa();
-  ~IsaRestore() { set_isa(saved); }
-};
-
 constexpr WeightFormat kFormats[] = {WeightFormat::F32, WeightFormat::F16, WeightFormat::BF16, WeightFormat::Q8_0,
                                      WeightFormat::Q4_0};
 

@@ -11,13 +11,6 @@
 namespace radlads {
 using namespace test;
 
-namespace {
-// Restores the process's kernel set after a test that switches it.
-struct IsaRestore {
-  Isa saved = active_isa();
-  ~IsaRestore() { set_isa(saved); }
-};
-}  // namespace
 
 TEST(VectorKernels, AdamWUpdateMatchesDoubleReferenceOnEveryIsa) {
   IsaRestore restore;
