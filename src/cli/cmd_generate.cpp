@@ -35,14 +35,8 @@ static CommandRegistration reg("generate", "Generate text from a prompt", [](CLI
   return [o](const ExecContext& ctx) {
     auto lm = open_language_model(ctx.be(), o->model, infer_options(o->dtype));
     Tokenizer tok(lm->model().tokenizer);
-    std::vector<int32_t> ids;
-    if (o->chat) {
-      ids = tok.encode(apply_chat_template(tok.spec(), {{"user", o->prompt}}, true), true);
-    } else {
-      if (tok.spec().add_bos && tok.spec().bos_id >= 0) ids.push_back(tok.spec().bos_id);
-      auto p = tok.encode(o->prompt, true);
-      ids.insert(ids.end(), p.begin(), p.end());
-    }
+    const std::vector<int32_t> ids =
+        o->chat ? encode_chat_prompt(tok, {{"user", o->prompt}}) : encode_text_prompt(tok, o->prompt);
     if (ids.empty()) fail("the prompt is empty");
     auto state = lm->new_state(int(ids.size()) + o->max_tokens);
     std::vector<float> logits(size_t(lm->n_vocab()));

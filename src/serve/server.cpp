@@ -77,12 +77,7 @@ struct Server {
   // assistant turn opened), or the completion prompt with the model's BOS.
   std::vector<int32_t> tokenize(const CompletionRequest& r) {
     std::lock_guard<std::mutex> lock(tok_mu);
-    if (r.chat) return tok.encode(apply_chat_template(tok.spec(), r.messages, true), true);
-    std::vector<int32_t> ids;
-    if (tok.spec().add_bos && tok.spec().bos_id >= 0) ids.push_back(tok.spec().bos_id);
-    const auto p = tok.encode(r.prompt, true);
-    ids.insert(ids.end(), p.begin(), p.end());
-    return ids;
+    return r.chat ? encode_chat_prompt(tok, r.messages) : encode_text_prompt(tok, r.prompt);
   }
 
   json usage(const Job& j) const {

@@ -124,4 +124,16 @@ std::string apply_chat_template(const TokenizerSpec& spec, const std::vector<Cha
   fail("unreachable chat format");
 }
 
+std::vector<int32_t> encode_chat_prompt(const Tokenizer& tok, const std::vector<ChatMessage>& msgs) {
+  return tok.encode(apply_chat_template(tok.spec(), msgs, true), true);
+}
+
+std::vector<int32_t> encode_text_prompt(const Tokenizer& tok, std::string_view text) {
+  std::vector<int32_t> ids;
+  if (tok.spec().add_bos && tok.spec().bos_id >= 0) ids.push_back(tok.spec().bos_id);
+  const std::vector<int32_t> p = tok.encode(text, true);
+  ids.insert(ids.end(), p.begin(), p.end());
+  return ids;
+}
+
 }  // namespace radlads

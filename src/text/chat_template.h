@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "text/tokenizer.h"
 #include "text/tokenizer_spec.h"
 
 namespace radlads {
@@ -34,5 +35,11 @@ ChatFormat detect_chat_format(const std::string& chat_template);
 // add_generation_prompt appends the assistant header.
 std::string apply_chat_template(const TokenizerSpec& spec, const std::vector<ChatMessage>& msgs,
                                 bool add_generation_prompt);
+
+// The tokens a generation starts from, special tokens parsed: a conversation
+// in the model's template with the assistant turn opened, or plain text after
+// the model's BOS (where it adds one).
+std::vector<int32_t> encode_chat_prompt(const Tokenizer& tok, const std::vector<ChatMessage>& msgs);
+std::vector<int32_t> encode_text_prompt(const Tokenizer& tok, std::string_view text);
 
 }  // namespace radlads
