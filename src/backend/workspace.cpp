@@ -51,6 +51,13 @@ void Workspace::settle() {
   blocks_.push_back(b);
 }
 
+void Workspace::reserve(int64_t n) {
+  const size_t want = round_up(size_t(std::max<int64_t>(n, 0)));
+  if (blocks_.size() == 1 && blocks_[0].cap >= want) return;
+  high_water_ = std::max(high_water_, want);
+  settle();  // one block of the high-water size, the old ones freed first
+}
+
 void Workspace::reset() { settle(); }
 
 std::span<float> Workspace::take(int64_t n) {

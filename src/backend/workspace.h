@@ -38,6 +38,11 @@ class Workspace {
   // high-water size. Every buffer taken before is invalid afterwards.
   void settle();
 
+  // Between passes: makes the next pass one block of at least n floats when
+  // its size is known ahead (a memory plan), so that its first pass does not
+  // grow block by block (which touches up to twice the high-water mark).
+  void reserve(int64_t n);
+
   // n floats, 64-byte aligned, contents undefined.
   std::span<float> take(int64_t n);
 

@@ -47,7 +47,7 @@ void mlp_block_backward(const Backend& be, Workspace& ws, float* d_x, const MlpG
 
 void head_forward(const Backend& be, Workspace& ws, float* logits, const float* x, const float* norm, const float* head,
                   const TeacherConfig& c, int B, int T, LogitsMode mode) {
-  if (mode == LogitsMode::None) return;
+  if (mode == LogitsMode::None || mode == LogitsMode::Hidden) return;
   const int64_t C = c.n_embd, V = c.n_vocab, M = int64_t(B) * T;
   const std::span<float> xn = ws.take(M * C);
   if (mode == LogitsMode::All) {

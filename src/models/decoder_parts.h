@@ -37,7 +37,9 @@ struct MlpGrads {
 void mlp_block_backward(const Backend& be, Workspace& ws, float* d_x, const MlpGrads& g, const MlpWeights& w, const TeacherConfig& c,
                         const float* x_in, int64_t M, const MlpScratch& s);
 
-enum class LogitsMode { None, Last, All };
+// Hidden: no logits; the (B*T, C) final normed rows are kept by the model for
+// a head run over row blocks (Teacher::head_rows).
+enum class LogitsMode { None, Last, All, Hidden };
 // logits = lm_head(RMSNorm(x) * norm): (B*T, V) for All, (B, V) (each sequence's
 // last row) for Last. Its (B*T, C) normed rows come from ws.
 void head_forward(const Backend& be, Workspace& ws, float* logits, const float* x, const float* norm, const float* head,

@@ -84,68 +84,19 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
   wkv_ = ws_.take(B * state_floats_);
   shift_ = ws_.take(B * shift_floats_);
   be_.embedding_forward(x_.data(), embed_, tokens, M, C, c_.n_vocab);
-  std::vector<KVCache*>& caches = caches_;  // a member: keeps its capacity between calls
-  caches.clear();
+  caches_.clear();
   if (save) acts_.resize(size_t(L));
-  MlpScratch mlp_scratch;
   for (int l = 0; l < L; l++) {
     LayerActs* act = save ? &acts_[size_t(l)] : nullptr;
-    // Decoding keeps nothing of a layer once its output is in x_: the next
-    // layer reuses the same memory.
-    const Workspace::Mark layer_mark = ws_.mark();
-    float* xn = xn_.data();
-    float* rstd = nullptr;
-    if (act) {  // keep the layer's input, its norm and rstd
+    if (act) {  // the layer's input: all the backward needs to rerun the layer
       act->x_in = ws_.take(M * C);
       be_.copy(act->x_in.data(), x_.data(), sizeof(float) * size_t(M * C));
-      act->xn = ws_.take(M * C);
-      act->rstd = ws_.take(M);
-      xn = act->xn.data();
-      rstd = act->rstd.data();
     }
-    be_.rmsnorm_forward(xn, rstd, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
-    TimeMixIO io;
-    io.xn = xn;
-    io.y = y_.data();
-    io.pos = pos_.data();
-    io.v_first = v_first_.empty() ? nullptr : v_first_.data();
-    if (o_.softmax_layer(l, L)) {
-      // Decoding appends to each sequence's KV cache; training windows run cache-free.
-      if (!act) {
-        CHECK(states, "hybrid softmax layers need decode states");
-        if (caches.empty())
-          for (int b = 0; b < B; b++) {
-            CHECK(states[b].kv && states[b].kv->n_past + T <= states[b].kv->n_ctx, "KV cache too small");
-            caches.push_back(states[b].kv.get());
-          }
-        io.kv = caches.data();
-      }
-      mix_[size_t(l)]->forward(d, io, rope_);
-    } else {
-      // The B sequences' states of this layer, gathered contiguous for the kernels.
-      const int64_t S = state_floats_, F = shift_floats_;
-      if (states) {
-        for (int b = 0; b < B; b++) {
-          be_.copy(wkv_.data() + b * S, states[b].wkv.data() + l * S, sizeof(float) * size_t(S));
-          if (F) be_.copy(shift_.data() + b * F, states[b].shift.data() + l * F, sizeof(float) * size_t(F));
-        }
-        io.state = wkv_.data();
-        io.shift = F ? shift_.data() : nullptr;
-      }
-      mix_[size_t(l)]->forward(d, io, rope_);
-      if (states)
-        for (int b = 0; b < B; b++) {
-          be_.copy(states[b].wkv.data() + l * S, wkv_.data() + b * S, sizeof(float) * size_t(S));
-          if (F) be_.copy(states[b].shift.data() + l * F, shift_.data() + b * F, sizeof(float) * size_t(F));
-        }
-    }
-    be_.add_inplace(x_.data(), y_.data(), M * C);
-    if (act) {
-      act->x_mid = ws_.take(M * C);
-      be_.copy(act->x_mid.data(), x_.data(), sizeof(float) * size_t(M * C));
-    }
-    mlp_block_forward(be_, ws_, x_.data(), mlp_[size_t(l)], c_, M, act ? act->mlp : mlp_scratch);
-    if (!act) ws_.release(layer_mark);
+    // Decoding keeps nothing of a layer once its output is in x_, and neither
+    // does a training forward with recompute: the next layer reuses the memory.
+    const Workspace::Mark layer_mark = ws_.mark();
+    layer_forward(l, d, states, act);
+    if (!act || recompute_) ws_.release(layer_mark);
   }
   if (states)
     for (int b = 0; b < B; b++) {
@@ -158,11 +109,68 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
     rstd_final_ = ws_.take(M);
     xn_final_ = ws_.take(M * C);
     be_.rmsnorm_forward(xn_final_.data(), rstd_final_.data(), x_final_.data(), norm_, M, C, float(c_.rms_eps));
-    be_.matmul_forward(logits, xn_final_.data(), head_, nullptr, M, C, c_.n_vocab);
+    d_xn_final_ = ws_.take(M * C);  // filled by head_backward_rows
+    if (logits) be_.matmul_forward(logits, xn_final_.data(), head_, nullptr, M, C, c_.n_vocab);
     return;
   }
   head_forward(be_, ws_, logits, x_.data(), norm_, head_, c_, B, T, mode);
   ws_.settle();  // the pass is over: nothing of it is read again
+}
+
+void Student::layer_forward(int l, const MixDims& d, StudentState* states, LayerActs* act) {
+  const int L = c_.n_layer, B = d.B, T = d.T;
+  const int64_t M = d.M, C = d.C;
+  float* xn = xn_.data();
+  float* rstd = nullptr;
+  if (act) {  // keep the norm and rstd
+    act->xn = ws_.take(M * C);
+    act->rstd = ws_.take(M);
+    xn = act->xn.data();
+    rstd = act->rstd.data();
+  }
+  be_.rmsnorm_forward(xn, rstd, x_.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
+  TimeMixIO io;
+  io.xn = xn;
+  io.y = y_.data();
+  io.pos = pos_.data();
+  io.v_first = v_first_.empty() ? nullptr : v_first_.data();
+  if (o_.softmax_layer(l, L)) {
+    // Decoding appends to each sequence's KV cache; training windows run cache-free.
+    if (!act) {
+      CHECK(states, "hybrid softmax layers need decode states");
+      if (caches_.empty())
+        for (int b = 0; b < B; b++) {
+          CHECK(states[b].kv && states[b].kv->n_past + T <= states[b].kv->n_ctx, "KV cache too small");
+          caches_.push_back(states[b].kv.get());
+        }
+      io.kv = caches_.data();
+    }
+    mix_[size_t(l)]->forward(d, io, rope_);
+  } else {
+    // The B sequences' states of this layer, gathered contiguous for the kernels.
+    const int64_t S = state_floats_, F = shift_floats_;
+    if (states) {
+      for (int b = 0; b < B; b++) {
+        be_.copy(wkv_.data() + b * S, states[b].wkv.data() + l * S, sizeof(float) * size_t(S));
+        if (F) be_.copy(shift_.data() + b * F, states[b].shift.data() + l * F, sizeof(float) * size_t(F));
+      }
+      io.state = wkv_.data();
+      io.shift = F ? shift_.data() : nullptr;
+    }
+    mix_[size_t(l)]->forward(d, io, rope_);
+    if (states)
+      for (int b = 0; b < B; b++) {
+        be_.copy(states[b].wkv.data() + l * S, wkv_.data() + b * S, sizeof(float) * size_t(S));
+        if (F) be_.copy(states[b].shift.data() + l * F, shift_.data() + b * F, sizeof(float) * size_t(F));
+      }
+  }
+  be_.add_inplace(x_.data(), y_.data(), M * C);
+  if (act) {
+    act->x_mid = ws_.take(M * C);
+    be_.copy(act->x_mid.data(), x_.data(), sizeof(float) * size_t(M * C));
+  }
+  MlpScratch scratch;
+  mlp_block_forward(be_, ws_, x_.data(), mlp_[size_t(l)], c_, M, act ? act->mlp : scratch);
 }
 
 }  // namespace radlads

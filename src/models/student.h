@@ -41,12 +41,36 @@ class Student {
   // training windows). logits as in Teacher::forward.
   void forward(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode);
 
-  // Training: B windows of T tokens from zero states, every activation kept
-  // for backward(). logits (B*T, V).
+  // Training: B windows of T tokens from zero states, keeping what
+  // backward() needs: every activation, or with recompute only each layer's
+  // input, so that the backward reruns one layer's forward at a time (one
+  // layer's activations in memory instead of L; the rerun computes the same
+  // bits, so the gradients are those without recompute). logits (B*T, V), or
+  // null: stop at the final norm, and let the caller run the head over row
+  // blocks (head_rows, head_backward_rows, then backward_hidden), so that no
+  // (B*T, V) matrix is ever whole.
+  void set_recompute(bool on) { recompute_ = on; }
+  bool recompute() const { return recompute_; }
   void forward_train(const int32_t* tokens, int B, int T, float* logits);
-  // Backward of the last forward_train from d_logits (B*T, V): parameter
-  // gradients accumulated into g by HF name (names absent from g are frozen).
+  // After forward_train: the logits of rows [r0, r0 + n) of the B*T.
+  void head_rows(float* logits, int64_t r0, int64_t n);
+  // Backward of head_rows for the same rows: lm_head's gradient accumulated
+  // into g, the final norm's output gradient of those rows kept for
+  // backward_hidden (every row must get exactly one call).
+  void head_backward_rows(const float* d_logits, int64_t r0, int64_t n, Arena* g);
+  // Backward of the last forward_train below the head (after every row's
+  // head_backward_rows): parameter gradients accumulated into g by HF name
+  // (names absent from g are frozen).
+  void backward_hidden(Arena* g);
+  // Both at once from d_logits (B*T, V).
   void backward(const float* d_logits, Arena* g);
+  // The largest pass so far, in bytes of its Workspace (the memory plan's check).
+  size_t workspace_high_water() const { return ws_.high_water_bytes(); }
+  // Workspace floats of a training pass (forward_train, the head's rows,
+  // backward_hidden) of B windows of T (student_memory.cpp), and that much
+  // reserved at once for the next one.
+  static int64_t train_workspace_floats(const TeacherConfig& c, const StudentOptions& o, int B, int T, bool recompute);
+  void reserve_train(int B, int T) { ws_.reserve(train_workspace_floats(c_, o_, B, T, recompute_)); }
 
  private:
   // Activations of one layer kept for the backward (in ws_).
@@ -55,6 +79,9 @@ class Student {
     MlpScratch mlp;
   };
   void run(const int32_t* tokens, int B, int T, StudentState* states, float* logits, LogitsMode mode, bool save);
+  // Layer l on the residual stream x_ (in place): norm, mixer, MLP. act:
+  // keep the layer's activations (training; its x_in is the caller's).
+  void layer_forward(int l, const MixDims& d, StudentState* states, LayerActs* act);
 
   const Backend& be_;
   // Every activation and scratch buffer of a pass (run(), or forward_train()
@@ -76,7 +103,8 @@ class Student {
   std::span<float> x_, xn_, y_, v_first_, wkv_, shift_;
   // Training caches (forward_train): per layer, and the final norm's.
   std::vector<LayerActs> acts_;
-  std::span<float> x_final_, rstd_final_, xn_final_;
+  std::span<float> x_final_, rstd_final_, xn_final_, d_xn_final_;
+  bool recompute_ = false;
   std::vector<int32_t> tokens_;
   int train_B_ = 0, train_T_ = 0;
   std::vector<int32_t> bw_pos_;  // backward()'s positions, kept between calls

@@ -85,8 +85,20 @@ void Teacher::forward(const int32_t* tokens, int B, int T, KVCache* caches, floa
     ws_.release(layer_mark);
   }
   for (int b = 0; b < B; b++) caches[b].n_past += T;
+  hidden_rows_ = 0;
+  if (mode == Logits::Hidden) {
+    if (hidden_.size() < size_t(M * C)) hidden_.resize(size_t(M * C));
+    be.rmsnorm_forward(hidden_.data(), nullptr, x.data(), norm_, M, C, float(c_.rms_eps));
+    hidden_rows_ = M;
+  }
   head_forward(be, ws_, logits, x.data(), norm_, head_, c_, B, T, mode);
   ws_.settle();  // the pass is over
+}
+
+void Teacher::head_rows(float* logits, int64_t r0, int64_t n) const {
+  CHECK(r0 >= 0 && n >= 0 && r0 + n <= hidden_rows_, "head_rows: rows {}+{} outside the last Hidden forward", r0, n);
+  const int64_t C = c_.n_embd;
+  be_->matmul_forward(logits, hidden_.data() + r0 * C, head_, nullptr, n, C, c_.n_vocab);
 }
 
 }  // namespace radlads

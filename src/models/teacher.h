@@ -37,8 +37,11 @@ class Teacher {
   using Logits = LogitsMode;
   // tokens (B,T): T new tokens for each of B sequences, appended to caches[b]
   // at positions caches[b].n_past onwards (each cache needs room for T more).
-  // logits: (B,T,V) for All, (B,V) for Last, untouched for None.
+  // logits: (B,T,V) for All, (B,V) for Last, untouched for None and Hidden
+  // (which keeps the final normed rows for head_rows instead).
   void forward(const int32_t* tokens, int B, int T, KVCache* caches, float* logits, Logits mode);
+  // After a Hidden forward: the logits of rows [r0, r0 + n) of its B*T.
+  void head_rows(float* logits, int64_t r0, int64_t n) const;
 
   // Sizes the position tables for n positions now, so that decoding up to
   // n allocates nothing per token (a decode state calls it with its n_ctx).
@@ -59,6 +62,8 @@ class Teacher {
   RopeTable rope_;
   std::vector<int32_t> pos_;
   Workspace ws_;  // every buffer of a forward, settled at its end
+  std::vector<float> hidden_;  // a Hidden forward's (B*T, C) final normed rows
+  int64_t hidden_rows_ = 0;
   std::unique_ptr<Backend::FrozenWeights> bf16_;  // TeacherGemm::BF16: every linear weight
 };
 

@@ -1,7 +1,9 @@
 // Steps 2 and 3 (DESIGN.md "The protocol"): forward KL(p_teacher ‖ p_student)
 // over the full vocabulary, and/or next-token cross-entropy, each a mean over
-// tokens; every student tensor receives gradients. The losses work on rows of
-// the [M,V] logits in chunks (Backend::kl_divergence, cross_entropy), never a [M,V] double copy.
+// tokens; every student tensor receives gradients. Both heads and the losses
+// run over blocks of distill_head_rows rows: the logits of a long window
+// (T·V floats, 3 GB at T = 16 K for a 49 K vocabulary) are never whole.
+#include <algorithm>
 #include <span>
 #include <vector>
 
@@ -12,13 +14,19 @@
 
 namespace radlads {
 
+int64_t distill_head_rows(int64_t V) {
+  // 64 MiB of logits per block: GEMMs of a few hundred rows, still at full speed.
+  return std::max<int64_t>(16, (int64_t(64) << 20) / (int64_t(sizeof(float)) * std::max<int64_t>(1, V)));
+}
+
 namespace {
 
 class DistillObjective : public Objective {
  public:
   DistillObjective(const Backend& be, const Model* teacher, const Model& student, double kl_w, double ce_w,
-                   TeacherGemm gemm)
+                   TeacherGemm gemm, bool recompute)
       : be_(be), ws_(be), student_(be, student), kl_w_(kl_w), ce_w_(ce_w) {
+    student_.set_recompute(recompute);
     CHECK(kl_w > 0 || ce_w > 0, "distillation needs a KL or a cross-entropy weight");
     if (kl_w > 0) {
       CHECK(teacher, "KL distillation needs a teacher");
@@ -40,56 +48,67 @@ class DistillObjective : public Objective {
     ObjectiveLoss& out = out_;
     out.sum = 0;
     out.rows = M;
-    ws_.reset();
-    s_logits_ = ws_.take(M * V);
-    if (teacher_) {
-      t_logits_ = ws_.take(M * V);
+    if (teacher_) {  // its final normed rows; its head runs block by block below
       if (int(caches_.size()) != B || caches_[0].n_ctx < T) {
         caches_.clear();
         for (int b = 0; b < B; b++) caches_.emplace_back(teacher_->cfg(), T);
       }
       for (auto& kc : caches_) kc.n_past = 0;
-      teacher_->forward(inputs_.data(), B, T, caches_.data(), t_logits_.data(), LogitsMode::All);
+      teacher_->forward(inputs_.data(), B, T, caches_.data(), nullptr, LogitsMode::Hidden);
     }
-    student_.forward_train(inputs_.data(), B, T, s_logits_.data());
-    // Each loss writes its gradient: KL in place over the student logits,
-    // cross-entropy into a second buffer only when both are mixed.
-    if (kl_w_ > 0 && ce_w_ > 0) {
-      d_ce_ = ws_.take(M * V);
-      out.sum += ce_w_ * be_.cross_entropy(d_ce_.data(), nullptr, s_logits_.data(), targets_.data(), M,
-                                                       V, float(grad_scale * ce_w_));
-      out.sum += kl_w_ * be_.kl_divergence(s_logits_.data(), s_logits_.data(), t_logits_.data(), M, V,
-                                             float(grad_scale * kl_w_));
-      be_.add_inplace(s_logits_.data(), d_ce_.data(), M * V);
-    } else if (kl_w_ > 0) {
-      out.sum = kl_w_ * be_.kl_divergence(s_logits_.data(), s_logits_.data(), t_logits_.data(), M, V,
-                                            float(grad_scale * kl_w_));
-    } else {
-      out.sum = ce_w_ * be_.cross_entropy(s_logits_.data(), nullptr, s_logits_.data(), targets_.data(),
-                                                      M, V, float(grad_scale * ce_w_));
+    if (B != reserved_B_ || T != reserved_T_) {  // the plan's size at once, not block by block
+      student_.reserve_train(B, T);
+      reserved_B_ = B, reserved_T_ = T;
     }
-    student_.backward(s_logits_.data(), g);
+    student_.forward_train(inputs_.data(), B, T, nullptr);
+    // The heads and losses over blocks of rows: never a whole (M, V) matrix.
+    const int64_t R = std::min(M, distill_head_rows(V));
+    ws_.reset();
+    const std::span<float> s_logits = ws_.take(R * V);
+    const std::span<float> t_logits = teacher_ ? ws_.take(R * V) : std::span<float>();
+    const std::span<float> d_ce = kl_w_ > 0 && ce_w_ > 0 ? ws_.take(R * V) : std::span<float>();
+    for (int64_t r0 = 0; r0 < M; r0 += R) {
+      const int64_t n = std::min(R, M - r0);
+      float* s = s_logits.data();
+      student_.head_rows(s, r0, n);
+      if (teacher_) teacher_->head_rows(t_logits.data(), r0, n);
+      // Each loss writes its gradient: KL in place over the student logits,
+      // cross-entropy into a second buffer only when both are mixed.
+      const int32_t* tg = targets_.data() + r0;
+      if (kl_w_ > 0 && ce_w_ > 0) {
+        out.sum += ce_w_ * be_.cross_entropy(d_ce.data(), nullptr, s, tg, n, V, float(grad_scale * ce_w_));
+        out.sum += kl_w_ * be_.kl_divergence(s, s, t_logits.data(), n, V, float(grad_scale * kl_w_));
+        be_.add_inplace(s, d_ce.data(), n * V);
+      } else if (kl_w_ > 0) {
+        out.sum += kl_w_ * be_.kl_divergence(s, s, t_logits.data(), n, V, float(grad_scale * kl_w_));
+      } else {
+        out.sum += ce_w_ * be_.cross_entropy(s, nullptr, s, tg, n, V, float(grad_scale * ce_w_));
+      }
+      student_.head_backward_rows(s, r0, n, g);
+    }
+    student_.backward_hidden(g);
     ws_.settle();
     return out;
   }
 
  private:
   const Backend& be_;
-  Workspace ws_;  // the [M,V] logits and their gradient, one micro-batch at a time
+  Workspace ws_;  // a block of rows' logits and their gradient
   Student student_;
   std::unique_ptr<Teacher> teacher_;
   double kl_w_, ce_w_;
   std::vector<KVCache> caches_;
   std::vector<int32_t> inputs_, targets_;
-  std::span<float> s_logits_, t_logits_, d_ce_;
   ObjectiveLoss out_;
+  int reserved_B_ = 0, reserved_T_ = 0;
 };
 
 }  // namespace
 
 std::unique_ptr<Objective> make_distill_objective(const Backend& be, const Model* teacher, const Model& student,
-                                                  double kl_weight, double ce_weight, TeacherGemm gemm) {
-  return std::make_unique<DistillObjective>(be, teacher, student, kl_weight, ce_weight, gemm);
+                                                  double kl_weight, double ce_weight, TeacherGemm gemm,
+                                                  bool recompute) {
+  return std::make_unique<DistillObjective>(be, teacher, student, kl_weight, ce_weight, gemm, recompute);
 }
 
 }  // namespace radlads

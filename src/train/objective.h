@@ -43,9 +43,14 @@ std::unique_ptr<Objective> make_align_objective(const Backend& be, const Model& 
                                                 std::vector<bool> owned_layers = {});
 
 // Steps 2 and 3: kl_weight·KL(teacher‖student) + ce_weight·CE(targets), each
-// a mean over tokens. teacher may be null when kl_weight is 0.
+// a mean over tokens. teacher may be null when kl_weight is 0. recompute: the
+// student keeps only each layer's input and reruns the layer in the backward
+// (Student::set_recompute; the same gradients, bit for bit).
 std::unique_ptr<Objective> make_distill_objective(const Backend& be, const Model* teacher, const Model& student,
                                                   double kl_weight, double ce_weight,
-                                                  TeacherGemm gemm = TeacherGemm::F32);
+                                                  TeacherGemm gemm = TeacherGemm::F32, bool recompute = false);
+
+// Rows per block of the distillation heads and losses for a vocabulary of V.
+int64_t distill_head_rows(int64_t V);
 
 }  // namespace radlads

@@ -102,6 +102,51 @@ TEST_P(StudentVariants, TrainForwardEqualsInference) {
   EXPECT_LT(rel_err(train, infer), 1e-6);
 }
 
+// Recompute (each layer's forward rerun from its kept input inside the
+// backward) runs the same calls on the same inputs: the gradients must be the
+// no-recompute ones bit for bit. The head over blocks of rows computes the same
+// rows with smaller GEMMs: equal to fp32 rounding. And recompute must keep less.
+TEST_P(StudentVariants, RecomputeAndRowBlockHeadKeepTheGradients) {
+  Model m = random_student(GetParam(), 23);
+  const int B = 2, T = 16;  // M = 32: every buffer a whole number of 64-byte lines
+  const int64_t M = B * T, V = m.cfg.n_vocab;
+  std::vector<int32_t> tokens(static_cast<size_t>(M)), targets(static_cast<size_t>(M));
+  for (int64_t i = 0; i < M; i++) {
+    tokens[size_t(i)] = int32_t((i * 29 + 11) % V);
+    targets[size_t(i)] = int32_t((i * 17 + 3) % V);
+  }
+  auto every = [](const std::string&) { return true; };
+  struct Run {
+    Arena g;
+    size_t workspace = 0;
+  };
+  auto run = [&](bool recompute, int64_t rows) {
+    Run r{make_grad_arena(m, every)};
+    Student s(cpu_backend(), m);
+    s.set_recompute(recompute);
+    s.forward_train(tokens.data(), B, T, nullptr);
+    std::vector<float> logits(size_t(rows * V)), d(size_t(rows * V));
+    for (int64_t r0 = 0; r0 < M; r0 += rows) {
+      const int64_t n = std::min(rows, M - r0);
+      s.head_rows(logits.data(), r0, n);
+      cross_entropy_forward_backward(d.data(), nullptr, logits.data(), targets.data() + r0, n, V, 1.0f / M);
+      s.head_backward_rows(d.data(), r0, n, &r.g);
+    }
+    s.backward_hidden(&r.g);
+    r.workspace = s.workspace_high_water();
+    return r;
+  };
+  const Run full = run(false, M), re = run(true, M), blocks = run(true, 5);
+  EXPECT_LT(re.workspace, full.workspace);
+  for (size_t i = 0; i < full.g.size(); i++) {
+    const std::string& name = full.g.name(i);
+    const std::span<const float> a(full.g.at(name), size_t(full.g.numel(i))), b(re.g.at(name), size_t(re.g.numel(i))),
+        c(blocks.g.at(name), size_t(blocks.g.numel(i)));
+    EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin())) << name << ": recompute changed the gradient";
+    EXPECT_LT(rel_err(std::vector<float>(a.begin(), a.end()), std::vector<float>(c.begin(), c.end())), 1e-5) << name;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Tiny, StudentVariants, ::testing::ValuesIn(kVariants),
                          [](const auto& info) { return std::string(info.param.name); });
 

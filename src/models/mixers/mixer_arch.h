@@ -51,6 +51,9 @@ struct MixerArch {
   std::unique_ptr<TokenMixer> (*make)(const Backend& be, Workspace& ws, const Model& m, int layer);
   int64_t (*state_floats)(const TeacherConfig& c);
   int64_t (*shift_floats)(const TeacherConfig& c);
+  // Workspace floats per row of layer `layer`'s training pass (token_mixer.h),
+  // from the sizes and options alone: the memory plan needs no weights.
+  MixerTrainFloats (*train_floats)(const TeacherConfig& c, const StudentOptions& o, int layer);
 
   // llama.cpp GGUF: why m is not expressible ("" when it is), the writer and
   // reader of its time-mix tensors and keys, and a line to print after an
@@ -75,5 +78,9 @@ std::vector<std::string> mixer_arch_names();
 // The softmax-attention mixer of a hybrid student's layer (the teacher's
 // attention, trainable): models/mixers/softmax_attention/.
 std::unique_ptr<TokenMixer> make_softmax_attention_mixer(const Backend& be, Workspace& ws, const Model& m, int layer);
+MixerTrainFloats softmax_attention_train_floats(const TeacherConfig& c);
+// Layer l's mixer of a student with options o: its architecture's, or softmax
+// attention's in a hybrid's last layers.
+MixerTrainFloats layer_train_floats(const TeacherConfig& c, const StudentOptions& o, int l);
 
 }  // namespace radlads

@@ -22,6 +22,10 @@ const MixerArch& mixer_arch(StudentArch id) {
   return *mixer_archs().front();
 }
 
+MixerTrainFloats layer_train_floats(const TeacherConfig& c, const StudentOptions& o, int l) {
+  return o.softmax_layer(l, c.n_layer) ? softmax_attention_train_floats(c) : mixer_arch(o.arch).train_floats(c, o, l);
+}
+
 std::vector<std::string> mixer_arch_names() {
   std::vector<std::string> out;
   for (const MixerArch* a : mixer_archs()) out.push_back(a->name);

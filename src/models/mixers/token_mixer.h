@@ -17,6 +17,14 @@
 
 namespace radlads {
 
+// Floats per row (of the B·T) a training pass of one layer's mixer takes from
+// its Workspace: what forward keeps for the backward, and what the backward
+// takes beyond that (the memory plan, train/memory_plan.h; a test holds the
+// sums to the Workspace's own measure).
+struct MixerTrainFloats {
+  int64_t forward = 0, backward = 0;
+};
+
 class TokenMixer {
  public:
   virtual ~TokenMixer() = default;

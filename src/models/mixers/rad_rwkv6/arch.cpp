@@ -84,6 +84,21 @@ std::string export_note(const Model& m) {
       b.may_bind, b.channels, b.max_bound, std::log(5.0), b.may_bind ? "" : ": export is exact");
 }
 
+// Mirrors the takes of time_mix.cpp (forward) and time_mix_backward.cpp, with
+// every parameter trained.
+MixerTrainFloats train_floats(const TeacherConfig& c, const StudentOptions& o, int) {
+  const int64_t C = c.n_embd, A = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
+  const int64_t R = o.lora_tokenshift, Rd = o.lora_decay;
+  MixerTrainFloats f;
+  // x5, r k v, the decay LoRA's hidden, dd g, ke ve logw kbal out go
+  f.forward = 5 * C + A + 2 * KD + Rd + 2 * A + 6 * A;
+  if (o.use_tokenshift) f.forward += 3 * C + 5 * R + 5 * C;  // x₋₁ δ xxx, h, m
+  // d_go d_g d_out, d_r d_kb d_ve d_lw, d_k d_v, d_x5, d_dh
+  f.backward = 3 * A + 4 * A + 2 * KD + 5 * C + Rd;
+  if (o.use_tokenshift) f.backward += 3 * C + 5 * R;         // d_δ d_m d_xxx, d_h
+  return f;
+}
+
 }  // namespace
 
 const MixerArch& rad_rwkv6_arch() {
@@ -102,6 +117,7 @@ const MixerArch& rad_rwkv6_arch() {
                            make,
                            per_head_matrix_state,
                            shift_floats,
+                           train_floats,
                            student_gguf::rwkv6_blocker,
                            student_gguf::rwkv6_write,
                            student_gguf::rwkv6_read,

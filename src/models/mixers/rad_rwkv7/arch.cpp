@@ -113,6 +113,23 @@ std::unique_ptr<TokenMixer> make(const Backend& be, Workspace& ws, const Model& 
   return std::make_unique<Rwkv7TimeMix>(be, ws, m, layer);
 }
 int64_t shift_floats(const TeacherConfig&) { return 0; }  // no token shift
+
+// Mirrors the takes of time_mix.cpp (forward) and time_mix_backward.cpp, with
+// every parameter trained.
+MixerTrainFloats train_floats(const TeacherConfig& c, const StudentOptions& o, int layer) {
+  const int64_t C = c.n_embd, A = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
+  const int64_t Rw = o.lora_decay, Ra = o.lora_iclr, Rg = o.lora_gate, Rv = o.lora_value;
+  MixerTrainFloats f;
+  // x, r k v, the LoRAs' hidden and outputs, ke ve kk κ k̃, vmix, ka kb p pn gp
+  f.forward = C + A + 2 * KD + (Rw + Ra + Rg + 4 * A) + 5 * A + A + 5 * A;
+  if (layer > 0) f.forward += Rv + A;                 // value-residual LoRA
+  if (o.groupnorm_att) f.forward += 2 * c.n_head;     // GroupNorm mean, rstd
+  // d_gp d_g, d_r d_w d_k̃ d_vm d_ka d_kb, d_k d_v, the LoRAs' hidden, d_tmp
+  f.backward = 2 * A + 6 * A + 2 * KD + Rg + Ra + Rw + C;
+  if (layer > 0) f.backward += A + Rv;
+  if (!o.balance_state) f.backward += 2 * A;          // k_k, k_a column sums
+  return f;
+}
 std::string export_note(const Model&) { return ""; }
 
 }  // namespace
@@ -133,6 +150,7 @@ const MixerArch& rad_rwkv7_arch() {
                            make,
                            per_head_matrix_state,
                            shift_floats,
+                           train_floats,
                            student_gguf::rwkv7_blocker,
                            student_gguf::rwkv7_write,
                            student_gguf::rwkv7_read,

@@ -62,4 +62,10 @@ std::unique_ptr<TokenMixer> make_softmax_attention_mixer(const Backend& be, Work
   return std::make_unique<SoftmaxAttentionMixer>(be, ws, m, layer);
 }
 
+// attention_block.cpp's takes: q att k v forward; d_att d_q d_k d_v d_tmp backward.
+MixerTrainFloats softmax_attention_train_floats(const TeacherConfig& c) {
+  const int64_t QD = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
+  return {2 * QD + 2 * KD, 2 * QD + 2 * KD + c.n_embd};
+}
+
 }  // namespace radlads
