@@ -28,6 +28,7 @@ struct CommonFlags {
   int64_t checkpoint_every = 0, eval_limit = 100;
   int heldout_windows = 4, heldout_len = 512;
   bool resume = false, json = false;
+  RunControls controls;
 
   void add_to(CLI::App& app, bool allow_student) {
     app.add_option("--teacher", teacher, "Teacher GGUF file or HF folder");
@@ -53,6 +54,17 @@ struct CommonFlags {
                    "Step 1 under mpirun: data (split the windows) or layers (each rank trains whole layers)")
         ->check(CLI::IsMember({"data", "layers"}))
         ->capture_default_str();
+    app.add_option("--recompute", controls.recompute,
+                   "Steps 2-3 keep only each layer's input and rerun the layer in the backward: auto (where the "
+                   "memory plan needs it), on, off; the same gradients either way")
+        ->check(CLI::IsMember({"auto", "on", "off"}))
+        ->capture_default_str();
+    app.add_flag("--dry-run", controls.dry_run, "Print the memory plan of every step and stop");
+    app.add_option("--memory-budget", controls.memory_budget_gb,
+                   "GB this process may use (default: the memory available now, shared by this host's ranks)")
+        ->check(CLI::PositiveNumber);
+    app.add_flag("--ignore-memory-plan", controls.ignore_memory_plan,
+                 "Run even where the memory plan exceeds the memory this process may use");
     app.add_flag("--resume", resume, "Continue --out from its latest checkpoint (its saved config wins)");
     app.add_flag("--json", json, kJsonHelp);
   }
@@ -118,6 +130,10 @@ struct PhaseFlags {
 // (student and teacher), added to OUT/results.json.
 int finish(const ExecContext& ctx, nlohmann::json results, const std::string& out_dir, bool json) {
   if (ctx.rank() != 0) return 0;  // rank 0 reports and evaluates; the others are done
+  if (results.value("dry_run", false)) {  // the plan went to stderr
+    if (json) print_json(results);
+    return 0;
+  }
   std::FILE* out = human_out(json);
   fmt::print(out, "\n{}", heldout_table(results));
   const std::string tasks_spec = results.value("eval_tasks", "");
@@ -174,7 +190,7 @@ static CommandRegistration reg("convert", "RADLADS steps 0-3 and the teacher-vs-
         f.apply(c.phases[size_t(i)]);
       }
     }
-    return finish(ctx, run_convert(ctx, c, o->common.resume), c.out, o->common.json);
+    return finish(ctx, run_convert(ctx, c, o->common.resume, o->common.controls), c.out, o->common.json);
   };
 });
 
@@ -202,7 +218,7 @@ static void single_step(const char* name, const char* help, int index) {
           if (i == index) o->phase.apply(c.phases[size_t(i)]);
           else c.phases[size_t(i)].tokens = 0;
         }
-      return finish(ctx, run_convert(ctx, c, o->common.resume), c.out, o->common.json);
+      return finish(ctx, run_convert(ctx, c, o->common.resume, o->common.controls), c.out, o->common.json);
     });
   });
 }

@@ -15,6 +15,7 @@
 #include "models/student_weights.h"
 #include "train/checkpoint.h"
 #include "train/heldout_eval.h"
+#include "train/memory_plan.h"
 #include "train/metrics_log.h"
 #include "train/objective.h"
 #include "train/progress.h"
@@ -76,6 +77,36 @@ int phase_index(const RunConfig& c, const std::string& name) {
   fail("checkpoint names an unknown phase '{}'", name);
 }
 
+// The plan's inputs from the configs alone (no weights): the teacher's sizes
+// and the student's options (the run's resolved step-0 options, or the
+// config.json of the student it starts or resumes from).
+MemoryPlanSetup memory_setup(const ExecContext& ctx, const RunConfig& c, const std::string& student_dir) {
+  MemoryPlanSetup s;
+  s.cfg = load_model_config(c.teacher);
+  if (!student_dir.empty()) {
+    const std::string p = join(student_dir, "config.json");
+    if (!fs::is_regular_file(p)) fail("{}: the memory plan needs the student's config.json (an HF folder)", student_dir);
+    s.student = student_options_from_json(read_json_file(p), p);
+  } else {
+    s.student = student_options_from_json(c.student_options, c.out + "/config.json");
+    s.student.arch = student_arch_from_name(c.arch);
+  }
+  s.teacher_bf16 = c.teacher_gemm == "bf16";
+  s.world = ctx.world();
+  s.zero = c.zero != 0;
+  s.heldout_windows = c.heldout_windows;
+  s.heldout_len = c.heldout_len;
+  s.threads = ctx.threads;
+  return s;
+}
+
+// The memory each process may use: the machine's share of this host's ranks.
+int64_t process_budget() {
+  int64_t b = memory_budget_bytes();
+  if (const char* n = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) b /= std::max(1, std::atoi(n));
+  return b;
+}
+
 }  // namespace
 
 std::string heldout_table(const json& results) {
@@ -88,7 +119,7 @@ std::string heldout_table(const json& results) {
   return s;
 }
 
-json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
+json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunControls& rc) {
   // Under mpirun every rank trains its share of each batch; rank 0 alone
   // writes (run folder, metrics, progress, checkpoints, evaluations, the
   // final student) and the others wait for it where they must.
@@ -148,6 +179,34 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
   if (lead)
     fmt::print(stderr, "radlads convert, {} process{} x {} threads, resolved config:\n{}\n", ctx.world(),
                ctx.world() > 1 ? "es" : "", ctx.threads, cfg_json.dump(2));
+  // The memory plan of every phase still to run, before any weight is read.
+  const int first = resume ? phase_index(cfg, ck->phase) : 0;
+  const MemoryPlanSetup setup = memory_setup(ctx, cfg, resume ? join(ck_dir, "model") : cfg.student);
+  const int64_t budget = rc.memory_budget_gb > 0 ? int64_t(rc.memory_budget_gb * 1e9) : process_budget();
+  std::vector<bool> recompute(cfg.phases.size(), false);
+  std::vector<int64_t> plan_total(cfg.phases.size(), 0);
+  json plans = json::array();
+  std::string over;
+  for (int pi = first; pi < int(cfg.phases.size()); pi++) {
+    const PhaseConfig& pc = cfg.phases[size_t(pi)];
+    if (pc.steps() == 0) continue;
+    recompute[size_t(pi)] = resolve_recompute(rc.recompute, setup, pc, budget);
+    const PhaseMemoryPlan plan = plan_phase(setup, pc, recompute[size_t(pi)]);
+    plan_total[size_t(pi)] = plan.total();
+    if (lead) fmt::print(stderr, "memory plan of {} (per process):\n{}", pc.name, plan.table());
+    json items = json::array();
+    for (const MemoryItem& i : plan.items) items.push_back({{"what", i.what}, {"bytes", i.bytes}});
+    plans.push_back({{"phase", pc.name}, {"recompute", plan.recompute}, {"total_bytes", plan.total()}, {"items", items}});
+    if (budget > 0 && plan.total() > budget && over.empty())
+      over = fmt::format("{} needs {:.2f} GB by the memory plan, and this process may use {:.2f} GB", pc.name,
+                         double(plan.total()) / 1e9, double(budget) / 1e9);
+  }
+  if (lead && budget > 0) fmt::print(stderr, "memory budget: {:.2f} GB per process\n", double(budget) / 1e9);
+  if (rc.dry_run) return json{{"dry_run", true}, {"memory_budget_bytes", budget}, {"memory_plan", plans}};
+  if (!over.empty() && !rc.ignore_memory_plan)
+    fail("{}: {} (the plan above); lower --step3-seq-len, --seq-len or --micro-batch, pass --recompute on, or "
+         "--ignore-memory-plan to run anyway",
+         out, over);
   ctx.comm->barrier();  // every rank has checked the folder before rank 0 creates it
 
   Model teacher = open_model(cfg.teacher);
@@ -188,7 +247,6 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
   };
   if (!resume) evaluate(cfg.student.empty() ? "init" : "start");
 
-  const int first = resume ? phase_index(cfg, ck->phase) : 0;
   {
     StopSignals stop;  // SIGINT/SIGTERM: finish the step, checkpoint, leave (restored when training ends)
     for (int pi = first; pi < int(cfg.phases.size()); pi++) {
@@ -205,12 +263,13 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
         const TeacherGemm tg = teacher_gemm_from_name(cfg.teacher_gemm, ctx.be());
         std::unique_ptr<Objective> obj =
             align ? make_align_objective(ctx.be(), teacher, student, tg, sharing.owned_layers)
-                  : make_distill_objective(ctx.be(), &teacher, student, pc.kl_weight, pc.ce_weight, tg);
+                  : make_distill_objective(ctx.be(), &teacher, student, pc.kl_weight, pc.ce_weight, tg,
+                                           recompute[size_t(pi)]);
         WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
         if (lead)
-          fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M); {}\n",
+          fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M); {}{}\n",
                      pc.name, pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6,
-                     sharing.summary);
+                     sharing.summary, recompute[size_t(pi)] ? "; activation recompute" : "");
         ProgressOptions popt;
         popt.start_step = start;
         popt.start_tokens = start * pc.tokens_per_step();
@@ -247,6 +306,9 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume) {
                               sig);
         }, sharing.step);
         if (bar) bar->finish();
+        if (lead)
+          fmt::print(stderr, "{}: peak resident memory so far {:.2f} GB (the plan of {}: {:.2f} GB)\n", pc.name,
+                     double(peak_rss_bytes()) / 1e9, pc.name, double(plan_total[size_t(pi)]) / 1e9);
       }
       if (lead && !has_eval(pc.name)) evaluate(pc.name);
     }

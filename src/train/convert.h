@@ -18,10 +18,25 @@
 
 namespace radlads {
 
+// How a run uses memory; none of it changes the result, so none of it is
+// saved with the run (a resume may choose again).
+struct RunControls {
+  // Activation recompute in steps 2-3: auto (only where the memory plan
+  // without it exceeds the budget), on or off. The same gradients either way.
+  std::string recompute = "auto";
+  bool dry_run = false;             // print every phase's memory plan and stop
+  bool ignore_memory_plan = false;  // run even where the plan exceeds the budget
+  double memory_budget_gb = 0;      // the memory this process may use; 0: what the machine has available
+};
+
 // resume: continue OUT from its latest checkpoint (the saved config wins over
-// cfg, which may then be empty). Returns the results object. Throws Error
-// (exit 2 at the CLI) on bad input or a corrupt checkpoint.
-nlohmann::json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume);
+// cfg, which may then be empty). Returns the results object ({"dry_run":
+// true, "memory_plan": ...} for a dry run). Before loading anything it prints
+// the memory plan of every phase still to run (train/memory_plan.h), and
+// throws Error naming the phase and the numbers when one exceeds the memory
+// this process may use. Throws Error (exit 2 at the CLI) on bad input or a
+// corrupt checkpoint.
+nlohmann::json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunControls& rc = {});
 
 // The teacher-vs-student held-out table of a results object, as markdown.
 std::string heldout_table(const nlohmann::json& results);
