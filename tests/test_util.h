@@ -32,6 +32,15 @@ inline std::string teacher_path() {
   return p;
 }
 
+// The real Qwen2 teacher (Q4_K_M: Q4_K, Q5_0, Q6_K and Q8_0 tensors, q/k/v
+// biases); absent fails like teacher_path().
+inline std::string qwen_teacher_path() {
+  std::string p = cache_dir() + "/models/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf";
+  if (!std::filesystem::exists(p))
+    ADD_FAILURE() << p << " is missing: run scripts/setup.sh first";
+  return p;
+}
+
 // A fresh folder under the build tree's temp space, removed at destruction.
 struct TempDir {
   std::filesystem::path path;

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "core/tensor.h"
+#include "io/ggml_types.h"
 
 namespace radlads {
 
@@ -183,6 +184,14 @@ class Backend::FrozenWeights {
   // weights' handles; reading one afterwards reads zeros), except those in
   // keep (a tied embedding, read by embedding_forward too). Returns bytes freed.
   virtual size_t release_sources(const float* const* keep, size_t n_keep) = 0;
+  // A weight held as a file stores it (any type io/ggml_types.h dequantizes:
+  // Q8_0, Q4_K, Q6_K, bf16…): rows are OC rows of ggml_row_bytes(type, C)
+  // bytes, owned by the caller, which keeps them alive and unchanged. Its
+  // matmuls decode it block by block into fp32 GEMMs (the streamed kernels
+  // where the type is one of WeightFormat's), and embedding_forward on its
+  // handle decodes the rows it gathers: the fp32 source is never read, so its
+  // memory may be given back (models/stored_weights.h).
+  virtual void add_stored(const float* handle, int64_t OC, int64_t C, GgmlType type, const uint8_t* rows) = 0;
 };
 
 // The backends this build has, by name ("cpu"); throws Error listing them.

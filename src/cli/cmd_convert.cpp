@@ -44,7 +44,8 @@ struct CommonFlags {
     app.add_option("--eval-tasks", eval_tasks, "Benchmarks at the end, e.g. lambada,hellaswag:50 (empty: none)");
     app.add_option("--eval-limit", eval_limit, "Items per benchmark task")->capture_default_str();
     app.add_option("--teacher-gemm", teacher_gemm,
-                   "Frozen teacher's linear layers in steps 1-2: auto (bf16 where the CPU has AVX512-BF16/AMX), f32, bf16")
+                   "Frozen teacher's linear layers: auto (bf16 where the CPU has AVX512-BF16/AMX), f32, bf16, or "
+                   "stored (kept as its file stores them, dequantized block by block: memory about the file's size)")
         ->capture_default_str();
     app.add_option("--zero", zero,
                    "Under mpirun: 1 shards AdamW's moments over the ranks (ZeRO-1), 0 keeps a copy on each")

@@ -17,6 +17,14 @@
 
 namespace radlads {
 
+// A weight as its file stores it (models/stored_weights.h): rows × cols in
+// ggml's row layout of type, in HF row order.
+struct StoredWeight {
+  GgmlType type = GgmlType::F32;
+  int64_t rows = 0, cols = 0;
+  std::vector<uint8_t> bytes;
+};
+
 struct Model {
   TeacherConfig cfg;             // sizes (a student keeps its teacher's)
   StudentOptions student;        // arch None for a teacher
@@ -31,6 +39,10 @@ struct Model {
   GgufMetadata gguf_meta;      // the source GGUF's metadata (format == "gguf")
   nlohmann::json hf_config;    // the source config.json (format == "hf")
   std::map<std::string, int64_t> source_dtypes;  // tensor count per dtype in the source
+  // A frozen teacher held in its stored precision (hold_teacher_stored): these
+  // weights' fp32 values are gone (they read as zeros) and every Teacher runs
+  // them from here.
+  std::map<std::string, StoredWeight> stored;
 
   const Tensor& w(const std::string& name) const;  // throws Error naming path
   const Tensor* find(const std::string& name) const;

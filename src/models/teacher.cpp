@@ -24,13 +24,16 @@ AttentionWeights teacher_attention_weights(const Model& m, int l) {
           P("model.layers.{l}.self_attn.o_proj.weight")};
 }
 
-const char* teacher_gemm_name(TeacherGemm g) { return g == TeacherGemm::BF16 ? "bf16" : "f32"; }
+const char* teacher_gemm_name(TeacherGemm g) {
+  return g == TeacherGemm::BF16 ? "bf16" : g == TeacherGemm::Stored ? "stored" : "f32";
+}
 
 TeacherGemm teacher_gemm_from_name(const std::string& s, const Backend& be) {
   if (s == "f32") return TeacherGemm::F32;
   if (s == "bf16") return TeacherGemm::BF16;
+  if (s == "stored") return TeacherGemm::Stored;
   if (s == "auto") return be.has_bf16_gemm() ? TeacherGemm::BF16 : TeacherGemm::F32;
-  fail("unknown teacher GEMM precision '{}' (auto, f32, bf16)", s);
+  fail("unknown teacher GEMM precision '{}' (auto, f32, bf16, stored)", s);
 }
 
 Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm) : be_(&be), c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta), ws_(be) {
@@ -42,7 +45,11 @@ Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm) : be_(&be)
   embed_ = m.w("model.embed_tokens.weight").ptr();
   norm_ = m.w("model.norm.weight").ptr();
   head_ = c_.tie_embeddings ? embed_ : m.w("lm_head.weight").ptr();
-  if (gemm == TeacherGemm::BF16) {
+  if (!m.stored.empty()) {  // held as stored (hold_teacher_stored): their fp32 values are gone
+    bf16_ = be.frozen_weights(WeightFormat::F32);
+    for (const auto& [name, w] : m.stored) bf16_->add_stored(m.w(name).ptr(), w.rows, w.cols, w.type, w.bytes.data());
+    be_ = &bf16_->backend();
+  } else if (gemm == TeacherGemm::BF16) {
     bf16_ = be.frozen_weights(WeightFormat::BF16);
     CHECK(bf16_, "the {} backend has no bf16 GEMM", be.name());
     const int64_t C = c_.n_embd, QD = int64_t(c_.n_head) * c_.head_dim, KD = int64_t(c_.n_head_kv) * c_.head_dim;

@@ -22,9 +22,13 @@ AttentionWeights teacher_attention_weights(const Model& m, int l);
 // The precision of the teacher's linear layers: fp32, or bf16 inputs and
 // weights with fp32 accumulation (Backend::frozen_weights) for the frozen teacher
 // of steps 1 and 2 where the CPU multiplies bf16 natively.
-enum class TeacherGemm { F32, BF16 };
-const char* teacher_gemm_name(TeacherGemm g);            // "f32" / "bf16"
-// "f32" | "bf16" | "auto" (bf16 where be has a fast bf16 GEMM); throws Error.
+// Stored: the linear weights kept as the teacher's file stores them
+// (models/stored_weights.h), decoded block by block into fp32 GEMMs — the
+// f32 results within rounding, with memory about the file's size. A Teacher
+// of a model holding stored weights always runs them so.
+enum class TeacherGemm { F32, BF16, Stored };
+const char* teacher_gemm_name(TeacherGemm g);            // "f32" / "bf16" / "stored"
+// "f32" | "bf16" | "stored" | "auto" (bf16 where be has a fast bf16 GEMM); throws Error.
 TeacherGemm teacher_gemm_from_name(const std::string& s, const Backend& be);
 
 class Teacher {
@@ -64,7 +68,7 @@ class Teacher {
   Workspace ws_;  // every buffer of a forward, settled at its end
   std::vector<float> hidden_;  // a Hidden forward's (B*T, C) final normed rows
   int64_t hidden_rows_ = 0;
-  std::unique_ptr<Backend::FrozenWeights> bf16_;  // TeacherGemm::BF16: every linear weight
+  std::unique_ptr<Backend::FrozenWeights> bf16_;  // bf16 copies (TeacherGemm::BF16), or the model's stored weights
 };
 
 }  // namespace radlads

@@ -12,6 +12,7 @@
 #include "data/binidx.h"
 #include "data/windows.h"
 #include "models/hf_folder.h"
+#include "models/stored_weights.h"
 #include "models/student_weights.h"
 #include "train/checkpoint.h"
 #include "train/heldout_eval.h"
@@ -92,6 +93,11 @@ MemoryPlanSetup memory_setup(const ExecContext& ctx, const RunConfig& c, const s
     s.student.arch = student_arch_from_name(c.arch);
   }
   s.teacher_bf16 = c.teacher_gemm == "bf16";
+  if (c.teacher_gemm == "stored") {
+    size_t freed = 0;
+    s.teacher_stored_bytes = int64_t(stored_teacher_bytes(c.teacher, &freed));
+    s.teacher_freed_bytes = int64_t(freed);
+  }
   s.world = ctx.world();
   s.zero = c.zero != 0;
   s.heldout_windows = c.heldout_windows;
@@ -196,22 +202,32 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
     if (lead) fmt::print(stderr, "memory plan of {} (per process):\n{}", pc.name, plan.table());
     json items = json::array();
     for (const MemoryItem& i : plan.items) items.push_back({{"what", i.what}, {"bytes", i.bytes}});
-    plans.push_back({{"phase", pc.name}, {"recompute", plan.recompute}, {"total_bytes", plan.total()}, {"items", items}});
-    if (budget > 0 && plan.total() > budget && over.empty())
+    plans.push_back({{"phase", pc.name},
+                     {"recompute", plan.recompute},
+                     {"total_bytes", plan.total()},
+                     {"load_peak_bytes", plan.load_peak},
+                     {"items", items}});
+    if (budget > 0 && plan.peak() > budget && over.empty())
       over = fmt::format("{} needs {:.2f} GB by the memory plan, and this process may use {:.2f} GB", pc.name,
-                         double(plan.total()) / 1e9, double(budget) / 1e9);
+                         double(plan.peak()) / 1e9, double(budget) / 1e9);
   }
   if (lead && budget > 0) fmt::print(stderr, "memory budget: {:.2f} GB per process\n", double(budget) / 1e9);
   if (rc.dry_run) return json{{"dry_run", true}, {"memory_budget_bytes", budget}, {"memory_plan", plans}};
   if (!over.empty() && !rc.ignore_memory_plan)
-    fail("{}: {} (the plan above); lower --step3-seq-len, --seq-len or --micro-batch, pass --recompute on, or "
-         "--ignore-memory-plan to run anyway",
+    fail("{}: {} (the plan above); lower --step3-seq-len, --seq-len or --micro-batch, pass --recompute on or "
+         "--teacher-gemm stored, or --ignore-memory-plan to run anyway",
          out, over);
   ctx.comm->barrier();  // every rank has checked the folder before rank 0 creates it
 
   Model teacher = open_model(cfg.teacher);
   Model student = resume ? open_model(join(ck_dir, "model")) : initial_student(cfg, teacher);
   check_compatible(teacher, student);
+  if (cfg.teacher_gemm == "stored") {  // after step 0 has copied it: its fp32 copy goes
+    const StoredReport r = hold_teacher_stored(teacher);
+    if (lead)
+      fmt::print(stderr, "teacher held as stored: {} tensors, {:.1f} MB of blocks in place of {:.1f} MB of fp32\n",
+                 r.weights, double(r.stored_bytes) / 1e6, double(r.freed_bytes) / 1e6);
+  }
   TokenDataset train = TokenDataset::open(join(cfg.data, "train"));
   if (train.n_tokens() > 0 && teacher.cfg.n_vocab > 0) {
     // Ids beyond the vocabulary would index past the embedding: catch a data

@@ -80,6 +80,7 @@ std::string PhaseMemoryPlan::table() const {
   std::string s;
   for (const MemoryItem& i : items) s += fmt::format("  {:<52} {:8.2f} GB\n", i.what, double(i.bytes) / 1e9);
   s += fmt::format("  {:<52} {:8.2f} GB\n", "total", double(total()) / 1e9);
+  s += fmt::format("  {:<52} {:8.2f} GB\n", "(while loading: the teacher in fp32 and the student)", double(load_peak) / 1e9);
   return s;
 }
 
@@ -99,7 +100,11 @@ PhaseMemoryPlan plan_phase(const MemoryPlanSetup& s, const PhaseConfig& pc, bool
   add(fmt::format("gradients (f32, {} trained)", align ? "time-mix" : "every tensor"), trained * kF);
   const int shards = s.zero ? std::max(1, s.world) : 1;
   add(shards > 1 ? fmt::format("AdamW moments (1/{} shard)", shards) : "AdamW moments", 2 * trained * kF / shards);
-  add("teacher weights (f32)", p.teacher * kF);
+  if (s.teacher_stored_bytes >= 0)
+    add("teacher weights (as stored in its file)", p.teacher * kF - s.teacher_freed_bytes + s.teacher_stored_bytes);
+  else
+    add("teacher weights (f32)", p.teacher * kF);
+  plan.load_peak = plan.items[0].bytes + (p.teacher + p.student) * kF + std::max<int64_t>(0, s.teacher_stored_bytes);
   const bool teacher_runs = align || pc.kl_weight > 0;
   if (s.teacher_bf16 && teacher_runs) add("teacher linear layers (bf16 copies)", p.teacher_linear * 2);
   if (align) {
@@ -145,7 +150,7 @@ bool resolve_recompute(const std::string& mode, const MemoryPlanSetup& s, const 
   if (mode == "off") return false;
   if (mode != "auto") fail("--recompute must be auto, on or off, not '{}'", mode);
   if (budget <= 0) return pc.seq_len > 2048;  // unknown memory: recompute the long windows
-  return plan_phase(s, pc, false).total() > budget;
+  return plan_phase(s, pc, false).peak() > budget;
 }
 
 }  // namespace radlads

@@ -8,6 +8,7 @@
 // tests/train/test_memory_plan.cpp holds them to the Workspaces' own measure.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,14 +44,21 @@ struct PhaseMemoryPlan {
   std::string phase;
   bool recompute = false;
   std::vector<MemoryItem> items;
+  // While the run loads: the teacher in fp32 (before a stored teacher gives
+  // it back) beside the student made from it.
+  int64_t load_peak = 0;
   int64_t total() const;
-  std::string table() const;  // one line per item and the total, in GB
+  int64_t peak() const { return std::max(total(), load_peak); }
+  std::string table() const;  // one line per item, the total and the load peak, in GB
 };
 
 struct MemoryPlanSetup {
   TeacherConfig cfg;
   StudentOptions student;  // ranks resolved
   bool teacher_bf16 = false;  // the teacher's linear layers also held in bf16
+  // The teacher held as stored (--teacher-gemm stored): its blocks' bytes and
+  // the fp32 bytes they replace (models/stored_weights.h); -1: not held so.
+  int64_t teacher_stored_bytes = -1, teacher_freed_bytes = 0;
   int world = 1;              // processes (data parallel)
   bool zero = true;           // AdamW moments sharded over them
   int heldout_windows = 0, heldout_len = 0;
