@@ -23,6 +23,24 @@ size_t peak_rss_bytes() {
   return size_t(u.ru_maxrss) * 1024;
 }
 
+bool reset_peak_rss() {
+  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (!f) return false;
+  const bool ok = std::fputs("5", f) >= 0;  // 5: reset the peak resident set size (VmHWM)
+  return std::fclose(f) == 0 && ok;
+}
+
+size_t peak_rss_since_reset_bytes() {
+  size_t kb = 0;
+  if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "VmHWM: %zu kB", &kb) == 1) break;
+    std::fclose(f);
+  }
+  return kb * 1024;
+}
+
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }

@@ -7,7 +7,11 @@
 namespace radlads {
 
 size_t rss_bytes();       // current resident set size
-size_t peak_rss_bytes();  // peak resident set size
+size_t peak_rss_bytes();  // peak resident set size of the process's life
+// Linux's resettable peak (VmHWM): reset_peak_rss() starts a new measure
+// (false where /proc does not allow it), peak_rss_since_reset_bytes() reads it.
+bool reset_peak_rss();
+size_t peak_rss_since_reset_bytes();
 double now_seconds();     // monotonic
 
 }  // namespace radlads

@@ -93,6 +93,8 @@ MemoryPlanSetup memory_setup(const ExecContext& ctx, const RunConfig& c, const s
     s.student.arch = student_arch_from_name(c.arch);
   }
   s.teacher_bf16 = c.teacher_gemm == "bf16";
+  std::error_code ec;
+  if (fs::is_regular_file(c.teacher, ec)) s.teacher_file_bytes = int64_t(fs::file_size(c.teacher, ec));
   if (c.teacher_gemm == "stored") {
     size_t freed = 0;
     s.teacher_stored_bytes = int64_t(stored_teacher_bytes(c.teacher, &freed));
@@ -190,7 +192,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
   const MemoryPlanSetup setup = memory_setup(ctx, cfg, resume ? join(ck_dir, "model") : cfg.student);
   const int64_t budget = rc.memory_budget_gb > 0 ? int64_t(rc.memory_budget_gb * 1e9) : process_budget();
   std::vector<bool> recompute(cfg.phases.size(), false);
-  std::vector<int64_t> plan_total(cfg.phases.size(), 0);
+  std::vector<int64_t> plan_total(cfg.phases.size(), 0), plan_load(cfg.phases.size(), 0);
   json plans = json::array();
   std::string over;
   for (int pi = first; pi < int(cfg.phases.size()); pi++) {
@@ -199,6 +201,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
     recompute[size_t(pi)] = resolve_recompute(rc.recompute, setup, pc, budget);
     const PhaseMemoryPlan plan = plan_phase(setup, pc, recompute[size_t(pi)]);
     plan_total[size_t(pi)] = plan.total();
+    plan_load[size_t(pi)] = plan.load_peak;
     if (lead) fmt::print(stderr, "memory plan of {} (per process):\n{}", pc.name, plan.table());
     json items = json::array();
     for (const MemoryItem& i : plan.items) items.push_back({{"what", i.what}, {"bytes", i.bytes}});
@@ -292,6 +295,10 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
         std::optional<ProgressBar> bar;
         if (lead) bar.emplace(pc.name, pc.steps(), pc.steps() * pc.tokens_per_step(), popt);
         const double t_phase = now_seconds();
+        if (lead)
+          fmt::print(stderr, "{}: resident memory before the phase {:.2f} GB, peak so far {:.2f} GB (the plan's load peak {:.2f} GB)\n",
+                     pc.name, double(rss_bytes()) / 1e9, double(peak_rss_bytes()) / 1e9, double(plan_load[size_t(pi)]) / 1e9);
+        const bool phase_peak = reset_peak_rss();  // the phase's own peak, apart from loading
         train_phase(ctx, pc, *obj, params, opt, sampler, start, [&](const StepReport& r) {
           int sig = stop.requested();
           if (ctx.world() > 1) {  // every rank stops after the same step, or some would wait forever
@@ -323,8 +330,10 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
         }, sharing.step);
         if (bar) bar->finish();
         if (lead)
-          fmt::print(stderr, "{}: peak resident memory so far {:.2f} GB (the plan of {}: {:.2f} GB)\n", pc.name,
-                     double(peak_rss_bytes()) / 1e9, pc.name, double(plan_total[size_t(pi)]) / 1e9);
+          fmt::print(stderr, "{}: peak resident memory {} {:.2f} GB (the plan of {}: {:.2f} GB)\n", pc.name,
+                     phase_peak ? "in the phase" : "so far",
+                     double(phase_peak ? peak_rss_since_reset_bytes() : peak_rss_bytes()) / 1e9, pc.name,
+                     double(plan_total[size_t(pi)]) / 1e9);
       }
       if (lead && !has_eval(pc.name)) evaluate(pc.name);
     }

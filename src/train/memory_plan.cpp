@@ -80,7 +80,7 @@ std::string PhaseMemoryPlan::table() const {
   std::string s;
   for (const MemoryItem& i : items) s += fmt::format("  {:<52} {:8.2f} GB\n", i.what, double(i.bytes) / 1e9);
   s += fmt::format("  {:<52} {:8.2f} GB\n", "total", double(total()) / 1e9);
-  s += fmt::format("  {:<52} {:8.2f} GB\n", "(while loading: the teacher in fp32 and the student)", double(load_peak) / 1e9);
+  s += fmt::format("  {:<52} {:8.2f} GB\n", "(while loading: teacher file, teacher fp32, student)", double(load_peak) / 1e9);
   return s;
 }
 
@@ -104,7 +104,8 @@ PhaseMemoryPlan plan_phase(const MemoryPlanSetup& s, const PhaseConfig& pc, bool
     add("teacher weights (as stored in its file)", p.teacher * kF - s.teacher_freed_bytes + s.teacher_stored_bytes);
   else
     add("teacher weights (f32)", p.teacher * kF);
-  plan.load_peak = plan.items[0].bytes + (p.teacher + p.student) * kF + std::max<int64_t>(0, s.teacher_stored_bytes);
+  plan.load_peak = plan.items[0].bytes + (p.teacher + p.student) * kF + std::max<int64_t>(0, s.teacher_stored_bytes) +
+                   s.teacher_file_bytes;
   const bool teacher_runs = align || pc.kl_weight > 0;
   if (s.teacher_bf16 && teacher_runs) add("teacher linear layers (bf16 copies)", p.teacher_linear * 2);
   if (align) {
@@ -121,6 +122,10 @@ PhaseMemoryPlan plan_phase(const MemoryPlanSetup& s, const PhaseConfig& pc, bool
     add("teacher KV caches", int64_t(B) * c.n_layer * T * 2 * KD * kF);
   }
   add("WKV backward chunk states (per thread)", wkv_thread_scratch(c, T, s.threads));
+  // A checkpoint gathers one trained tensor's moments at a time: the largest
+  // is the embedding (steps 2-3), or an attention projection (step 1).
+  const int64_t QD = int64_t(c.n_head) * c.head_dim;
+  add("checkpoint writer (one tensor's moments)", (align ? c.n_embd * QD : std::max(V, int64_t(c.n_ff)) * c.n_embd) * kF);
   if (s.heldout_windows > 0) {  // the teacher's held-out logits, one student window's
     const int64_t L = s.heldout_len;
     add("held-out scorer (teacher logits kept)",

@@ -59,6 +59,7 @@ struct MemoryPlanSetup {
   // The teacher held as stored (--teacher-gemm stored): its blocks' bytes and
   // the fp32 bytes they replace (models/stored_weights.h); -1: not held so.
   int64_t teacher_stored_bytes = -1, teacher_freed_bytes = 0;
+  int64_t teacher_file_bytes = 0;  // mapped while the teacher loads
   int world = 1;              // processes (data parallel)
   bool zero = true;           // AdamW moments sharded over them
   int heldout_windows = 0, heldout_len = 0;
