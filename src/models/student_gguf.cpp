@@ -75,18 +75,28 @@ std::string attn(int l, const char* leaf) { return "model.layers." + std::to_str
 
 static const char* gguf_arch(const Model& m) { return mixer_arch(m.student.arch).gguf_arch; }
 
-std::string student_gguf_blocker(const Model& m) {
-  const TeacherConfig& c = m.cfg;
-  const StudentOptions& o = m.student;
+// What the options and sizes decide alone (the arch's own weight checks apart).
+static std::string shared_blocker(const TeacherConfig& c, const StudentOptions& o) {
   if (!o.is_student()) return "not a student (teachers export with the llama/qwen2 architectures)";
+  const char* a = mixer_arch(o.arch).gguf_arch;
   if (o.num_attention_layers > 0)
     return fmt::format("num_attention_layers={}: llama.cpp's {} has no softmax-attention layers for a hybrid student",
-                       o.num_attention_layers, gguf_arch(m));
+                       o.num_attention_layers, a);
   if (int64_t(c.n_head) * c.head_dim != c.n_embd)
     return fmt::format("attention width H*N = {}*{} differs from the hidden size {}: llama.cpp's {} takes its "
                        "head count as hidden size / head size",
-                       c.n_head, c.head_dim, c.n_embd, gguf_arch(m));
-  return mixer_arch(o.arch).gguf_blocker(m);
+                       c.n_head, c.head_dim, c.n_embd, a);
+  return "";
+}
+
+std::string student_gguf_blocker(const Model& m) {
+  if (std::string why = shared_blocker(m.cfg, m.student); !why.empty()) return why;
+  return mixer_arch(m.student.arch).gguf_blocker(m);
+}
+
+std::string student_gguf_options_blocker(const TeacherConfig& c, const StudentOptions& o) {
+  if (std::string why = shared_blocker(c, o); !why.empty()) return why;
+  return mixer_arch(o.arch).gguf_options_blocker(c, o);
 }
 
 // The teacher tensors a student keeps (embedding, norms, MLP, head) under

@@ -16,6 +16,9 @@ namespace radlads {
 // "" when llama.cpp can run m exactly (up to RAD-RWKV6's log-w clamp, see
 // below); otherwise why not, naming the option or field.
 std::string student_gguf_blocker(const Model& m);
+// The same from the options and the teacher's sizes alone (step 0, before any
+// weight exists): why a student made so could not be exported ("" when it could).
+std::string student_gguf_options_blocker(const TeacherConfig& c, const StudentOptions& o);
 
 // Writes m (a student) to path. Throws Error with student_gguf_blocker's
 // sentence when it is not expressible. dtype: F32, F16, BF16, Q8_0 for the big

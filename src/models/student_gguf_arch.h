@@ -27,9 +27,11 @@ std::string attn(int l, const char* leaf);  // "model.layers.<l>.self_attn.<leaf
 
 // Per architecture: why not expressible (""), the arch's metadata keys, every
 // time-mix tensor of every layer (export) and their inverse (import).
+std::string rwkv6_options_blocker(const TeacherConfig& c, const StudentOptions& o);
 std::string rwkv6_blocker(const Model& m);
 void rwkv6_write(GgufWriter& w, const Model& m, GgmlType dtype);
 void rwkv6_read(const GgufFile& f, Model& m);
+std::string rwkv7_options_blocker(const TeacherConfig& c, const StudentOptions& o);
 std::string rwkv7_blocker(const Model& m);
 void rwkv7_write(GgufWriter& w, const Model& m, GgmlType dtype);
 void rwkv7_read(const GgufFile& f, Model& m);

@@ -58,6 +58,7 @@ struct MixerArch {
   // llama.cpp GGUF: why m is not expressible ("" when it is), the writer and
   // reader of its time-mix tensors and keys, and a line to print after an
   // export ("" for none).
+  std::string (*gguf_options_blocker)(const TeacherConfig& c, const StudentOptions& o);  // before any weight exists
   std::string (*gguf_blocker)(const Model& m);
   void (*gguf_write)(GgufWriter& w, const Model& m, GgmlType dtype);
   void (*gguf_read)(const GgufFile& f, Model& m);

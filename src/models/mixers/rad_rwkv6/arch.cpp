@@ -118,6 +118,7 @@ const MixerArch& rad_rwkv6_arch() {
                            per_head_matrix_state,
                            shift_floats,
                            train_floats,
+                           student_gguf::rwkv6_options_blocker,
                            student_gguf::rwkv6_blocker,
                            student_gguf::rwkv6_write,
                            student_gguf::rwkv6_read,

@@ -22,12 +22,13 @@ namespace radlads::student_gguf {
 static constexpr std::array<int, 5> kFromOurs = {3, 1, 2, 0, 4};
 static const char* const kMaa[5] = {"time_maa_r", "time_maa_k", "time_maa_v", "time_maa_w", "time_maa_g"};
 
-std::string rwkv6_blocker(const Model& m) {
-  if (m.student.use_rope) return "use_rope=1: llama.cpp's rwkv6qwen2 applies no RoPE to r and k";
-  if (!m.student.balance_state)
-    return "balance_state=0: llama.cpp's rwkv6qwen2 always writes k*(1-w) into the state";
+std::string rwkv6_options_blocker(const TeacherConfig&, const StudentOptions& o) {
+  if (o.use_rope) return "use_rope=1: llama.cpp's rwkv6qwen2 applies no RoPE to r and k";
+  if (!o.balance_state) return "balance_state=0: llama.cpp's rwkv6qwen2 always writes k*(1-w) into the state";
   return "";
 }
+
+std::string rwkv6_blocker(const Model& m) { return rwkv6_options_blocker(m.cfg, m.student); }
 
 // W1 [C, 5R] (our slices along the columns) <-> time_mix_w1 [5R, C] (llama.cpp's slots along the rows).
 static Tensor w1_to_gguf(const Tensor& w1, int64_t R) {

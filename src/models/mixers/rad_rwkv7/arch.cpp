@@ -151,6 +151,7 @@ const MixerArch& rad_rwkv7_arch() {
                            per_head_matrix_state,
                            shift_floats,
                            train_floats,
+                           student_gguf::rwkv7_options_blocker,
                            student_gguf::rwkv7_blocker,
                            student_gguf::rwkv7_write,
                            student_gguf::rwkv7_read,

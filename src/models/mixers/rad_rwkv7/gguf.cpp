@@ -32,12 +32,22 @@ static bool any_nonzero(const Model& m, const std::string& name) {
   return false;
 }
 
-std::string rwkv7_blocker(const Model& m) {
-  const StudentOptions& o = m.student;
+std::string rwkv7_options_blocker(const TeacherConfig& c, const StudentOptions& o) {
   if (o.use_rope) return "use_rope=1: llama.cpp's arwkv7 applies no RoPE to r and k (RoPE depends on the position, so no weight can hold it)";
   if (o.balance_state)
     return "balance_state=1: llama.cpp's arwkv7 writes k*(1+(a-1)*k_a) into the state and forgets along normalize(k*k_k); "
            "ours writes k*(1-w+a) along k/|k| and scales the output by N^-1/2, which no constant k_a/k_k expresses";
+  if (c.attn_bias)
+    return "the teacher's q/k/v biases (the student starts from them): llama.cpp's arwkv7 receptance/key/value have no "
+           "biases; rad-rwkv6 (rwkv6qwen2) has them";
+  return "";
+}
+
+std::string rwkv7_blocker(const Model& m) {
+  const StudentOptions& o = m.student;
+  TeacherConfig no_bias = m.cfg;  // a bias read as zero passes: the weights decide below
+  no_bias.attn_bias = false;
+  if (std::string why = rwkv7_options_blocker(no_bias, o); !why.empty()) return why;
   for (int l = 0; l < m.cfg.n_layer; l++)
     for (const char* b : {"q_proj.bias", "k_proj.bias", "v_proj.bias"})
       if (any_nonzero(m, attn(l, b)))
