@@ -6,10 +6,12 @@ names, shapes and layouts: HF Linear weights [out,in]; LoRA factors and
 token-shift mixers [in,out] as the reference stores them; per-channel vectors
 [1,1,n]; v6 state key-major S[i][j], v7 state value-major S[j][i]).
 
-Five cases, each on B = 2 sequences of T = 5 tokens (sequence 0 at positions
+Six cases, each on B = 2 sequences of T = 5 tokens (sequence 0 at positions
 0..4, sequence 1 at 3..7), all q/k/v with biases (Qwen2 style):
   v6        one RAD-RWKV6 layer: use_tokenshift=1, use_rope=0, balance_state=1,
             C = 48, H = 6, KVH = 2 (GQA ratio 3), N = 8
+  v6_gn     the same layer shape with use_rope=1, balance_state=0 and the
+            reference's ln_x (groupnorm_att=1: GroupNorm after the N^-1/2 scale)
   v7_bal    RAD-RWKV7 layers 0 and 1 (the value residual v_first links them):
             use_rope=1, balance_state=1, groupnorm_att=0, C = 32, H = 4, KVH = 2
   v7_gn     the same pair with balance_state=0, groupnorm_att=1
@@ -104,6 +106,10 @@ def rwkv6_time_mix(P, x, dims, opt):
     for t in range(x.shape[1]):
         S = w[:, t, :, :, None] * S + k[:, t, :, :, None] * v[:, t, :, None, :]
         p[:, t] = np.einsum("bhi,bhij->bhj", r[:, t] * N ** -0.5, S)
+    if opt["groupnorm_att"]:  # the reference's ln_x: GroupNorm(H groups, eps N·1e-5) after the N^-1/2 scale
+        mean = p.mean(-1, keepdims=True)
+        var = ((p - mean) ** 2).mean(-1, keepdims=True)
+        p = (p - mean) / np.sqrt(var + N * 1e-5) * heads(P["ln_x.weight"], H, N) + heads(P["ln_x.bias"], H, N)
     y = linear(g * p.reshape(g.shape), P["o_proj.weight"])
     return y, S, x[:, -1].copy()
 
@@ -200,6 +206,9 @@ def make_case(name, arch, dims, opt, ranks, layers, seed):
             td = np.where(np.arange(A) % 4 == 3, td, np.minimum(td, np.log(5) - 0.3 - bound))
             add(l, "time_decay", td.reshape(1, 1, A))
             add(l, "gate.weight", nrm((A, C), C ** -0.5))
+            if opt["groupnorm_att"]:
+                add(l, "ln_x.weight", nrm(A, 0.3, 1.0))
+                add(l, "ln_x.bias", nrm(A, 0.2))
         else:
             Rw, Ra, Rv, Rg = ranks["lora_decay"], ranks["lora_iclr"], ranks["lora_value"], ranks["lora_gate"]
             add(l, "w0", nrm((1, 1, A), 1.0, -0.5))
@@ -276,6 +285,9 @@ def cases():
     v6 = make_case("v6", "rad-rwkv6", dict(C=48, H=6, KVH=2, N=8),
                    dict(use_tokenshift=True, use_rope=False, balance_state=True, groupnorm_att=False),
                    dict(lora_tokenshift=3, lora_decay=5), [0], seed=61)
+    v6gn = make_case("v6_gn", "rad-rwkv6", dict(C=48, H=6, KVH=2, N=8),
+                     dict(use_tokenshift=True, use_rope=True, balance_state=False, groupnorm_att=True),
+                     dict(lora_tokenshift=3, lora_decay=5), [0], seed=62)
     v7_dims = dict(C=32, H=4, KVH=2, N=8)
     v7_ranks = dict(lora_decay=5, lora_iclr=6, lora_value=4, lora_gate=7)
     v7a = make_case("v7_bal", "rad-rwkv7", v7_dims,
@@ -290,7 +302,7 @@ def cases():
     v7d = make_case("v7_bal_gn", "rad-rwkv7", v7_dims,
                     dict(use_tokenshift=False, use_rope=True, balance_state=True, groupnorm_att=True),
                     v7_ranks, [0, 1], seed=74)
-    return [v6, v7a, v7b, v7c, v7d]
+    return [v6, v6gn, v7a, v7b, v7c, v7d]
 
 
 def fmt(a):

@@ -25,7 +25,8 @@ struct StudentFlags {
     app.add_option("--use-rope", use_rope, "RoPE on r,k: 0 or 1 (default: rwkv6 0, rwkv7 1)")->check(CLI::Range(0, 1));
     app.add_option("--tokenshift", tokenshift, "RAD-RWKV6 token shift: 0 or 1 (default 1)")->check(CLI::Range(0, 1));
     app.add_option("--balance-state", balance, "balance_state: 0 or 1 (default 1)")->check(CLI::Range(0, 1));
-    app.add_option("--groupnorm", groupnorm, "RAD-RWKV7 groupnorm_att: 0 or 1 (default 0)")->check(CLI::Range(0, 1));
+    app.add_option("--groupnorm", groupnorm, "groupnorm_att (GroupNorm ln_x on the time mix's output): 0 or 1 (default 0)")
+        ->check(CLI::Range(0, 1));
     app.add_option("--attention-layers", attention_layers, "Hybrid: keep softmax attention in the last N layers");
     app.add_option("--target", target,
                    "Where the student will run: radlads (the paper's options), or llama.cpp (options its "
@@ -47,7 +48,7 @@ struct StudentFlags {
     if (use_rope >= 0) s.use_rope = use_rope;
     if (tokenshift >= 0) s.use_tokenshift = tokenshift && s.arch == StudentArch::RWKV6;
     if (balance >= 0) s.balance_state = balance;
-    if (groupnorm >= 0) s.groupnorm_att = groupnorm && s.arch == StudentArch::RWKV7;
+    if (groupnorm >= 0) s.groupnorm_att = groupnorm;
     s.num_attention_layers = attention_layers;
     const std::string why = student_gguf_options_blocker(teacher, s);
     if (!why.empty() && target == "llama.cpp") fail("--target llama.cpp: this {} student cannot run in llama.cpp: {}", arch, why);

@@ -21,7 +21,7 @@ inline Model random_student(const StudentSpec& v, uint64_t seed) {
   StudentOptions o = StudentOptions::defaults(v.arch, t.cfg);
   o.lora_tokenshift = 4, o.lora_decay = 6, o.lora_iclr = 5, o.lora_value = 3, o.lora_gate = 7;
   o.use_rope = v.use_rope, o.use_tokenshift = v.tokenshift && v.arch == StudentArch::RWKV6;
-  o.balance_state = v.balance, o.groupnorm_att = v.groupnorm && v.arch == StudentArch::RWKV7;
+  o.balance_state = v.balance, o.groupnorm_att = v.groupnorm;
   o.num_attention_layers = v.attention_layers;
   Model m = init_student(t, o, seed);
   std::mt19937_64 rng(seed);

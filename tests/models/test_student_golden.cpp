@@ -196,8 +196,8 @@ const json& golden_case(const std::string& name) {
   throw std::runtime_error("golden case " + name + " missing");
 }
 
-TEST(StudentGolden, Rwkv6TimeMix) {
-  Case c(golden_case("v6"));
+void run_rwkv6(const std::string& case_name) {
+  Case c(golden_case(case_name));
   ASSERT_EQ(c.m.student.arch, StudentArch::RWKV6);
   ASSERT_EQ(c.layers.size(), 1u);
   check_tensor_sets(c);
@@ -233,6 +233,11 @@ TEST(StudentGolden, Rwkv6TimeMix) {
   ck.compare("xn" + ls, d_xn.data(), d_xn.size(), c.j.at("grads"), kGradTol);
   check_all_grads(c, ck, g);
 }
+
+TEST(StudentGolden, Rwkv6TimeMix) { run_rwkv6("v6"); }
+
+// The reference's ln_x on RAD-RWKV6 (groupnorm_att), with RoPE and balance_state = 0.
+TEST(StudentGolden, Rwkv6TimeMixGroupNorm) { run_rwkv6("v6_gn"); }
 
 void run_rwkv7_pair(const std::string& case_name) {
   Case c(golden_case(case_name));
@@ -293,7 +298,7 @@ TEST(StudentGolden, Rwkv7PairGroupNormRope) { run_rwkv7_pair("v7_gn"); }
 TEST(StudentGolden, FileHasEveryCase) {
   std::set<std::string> names;
   for (const json& c : golden_file().at("cases")) names.insert(c.at("name").get<std::string>());
-  EXPECT_EQ(names, (std::set<std::string>{"v6", "v7_bal", "v7_gn", "v7_plain", "v7_bal_gn"}));
+  EXPECT_EQ(names, (std::set<std::string>{"v6", "v6_gn", "v7_bal", "v7_gn", "v7_plain", "v7_bal_gn"}));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ const StudentSpec kSpecs[] = {
     {StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 0}, {StudentArch::RWKV6, "llama", 1, 0, 0, 0, 0},
     {StudentArch::RWKV7, "qwen2", 1, 0, 1, 0, 0}, {StudentArch::RWKV7, "llama", 0, 0, 0, 1, 0},
     {StudentArch::RWKV7, "qwen2", 1, 0, 1, 0, 1}, {StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 1},
+    {StudentArch::RWKV6, "llama", 1, 1, 0, 1, 0},
 };
 
 }  // namespace

@@ -25,12 +25,14 @@ void defaults(StudentOptions& o, const TeacherConfig& c) {
 
 void config_write(nlohmann::json& j, const StudentOptions& o) {
   j["use_tokenshift"] = o.use_tokenshift;
+  j["groupnorm_att"] = o.groupnorm_att;
   j["lora_rank_tokenshift"] = o.lora_tokenshift;
   j["lora_rank_decay"] = o.lora_decay;
 }
 
 void config_read(const nlohmann::json& j, StudentOptions& o, const std::string& path) {
   o.use_tokenshift = config_flag(j, "use_tokenshift", true, path);
+  o.groupnorm_att = config_flag(j, "groupnorm_att", false, path);  // the reference's ln_x
 }
 
 void layer_tensors(const TeacherConfig& c, const StudentOptions& o, int layer,
@@ -44,12 +46,16 @@ void layer_tensors(const TeacherConfig& c, const StudentOptions& o, int layer,
   out.push_back({"time_decay_w1", {C, o.lora_decay}});
   out.push_back({"time_decay_w2", {o.lora_decay, A}});
   out.push_back({"gate.weight", {A, C}});
+  if (o.groupnorm_att) {
+    out.push_back({"ln_x.weight", {A}});
+    out.push_back({"ln_x.bias", {A}});
+  }
 }
 
 void init_tensor(const std::string& leaf, Tensor& t, int layer, int n_layer, std::mt19937_64& rng) {
   const double ratio = n_layer > 1 ? double(layer) / (n_layer - 1) : 0.0;  // 0 .. 1 over depth
   const int64_t A = t.numel();
-  if (leaf == "time_maa_x") {
+  if (leaf == "time_maa_x" || leaf == "ln_x.weight") {
     std::fill(t.data.begin(), t.data.end(), 1.0f);
   } else if (leaf == "time_maa_w2" || leaf == "time_decay_w2") {
     std::uniform_real_distribution<float> u(-0.01f, 0.01f);
@@ -93,6 +99,7 @@ MixerTrainFloats train_floats(const TeacherConfig& c, const StudentOptions& o, i
   // x5, r k v, the decay LoRA's hidden, dd g, ke ve logw kbal out go
   f.forward = 5 * C + A + 2 * KD + Rd + 2 * A + 6 * A;
   if (o.use_tokenshift) f.forward += 3 * C + 5 * R + 5 * C;  // x₋₁ δ xxx, h, m
+  if (o.groupnorm_att) f.forward += A + 2 * c.n_head;       // ln_x's output, mean, rstd
   // d_go d_g d_out, d_r d_kb d_ve d_lw, d_k d_v, d_x5, d_dh
   f.backward = 3 * A + 4 * A + 2 * KD + 5 * C + Rd;
   if (o.use_tokenshift) f.backward += 3 * C + 5 * R;         // d_δ d_m d_xxx, d_h

@@ -25,6 +25,7 @@ static const char* const kMaa[5] = {"time_maa_r", "time_maa_k", "time_maa_v", "t
 std::string rwkv6_options_blocker(const TeacherConfig&, const StudentOptions& o) {
   if (o.use_rope) return "use_rope=1: llama.cpp's rwkv6qwen2 applies no RoPE to r and k";
   if (!o.balance_state) return "balance_state=0: llama.cpp's rwkv6qwen2 always writes k*(1-w) into the state";
+  if (o.groupnorm_att) return "groupnorm_att=1: llama.cpp's rwkv6qwen2 has no ln_x GroupNorm";
   return "";
 }
 

@@ -21,6 +21,7 @@ Rwkv6TimeMix::Rwkv6TimeMix(const Backend& be, Workspace& ws, const Model& m, int
   tdw1_ = P("time_decay_w1");
   tdw2_ = P("time_decay_w2");
   gate_ = P("gate.weight");
+  if (opt_.groupnorm_att) ln_w_ = P("ln_x.weight"), ln_b_ = P("ln_x.bias");
   wq_ = P("q_proj.weight"), bq_ = B("q_proj.bias");
   wk_ = P("k_proj.weight"), bk_ = B("k_proj.bias");
   wv_ = P("v_proj.weight"), bv_ = B("v_proj.bias");
@@ -71,7 +72,14 @@ void Rwkv6TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rop
   kern_.decay(dd_.data(), logw_.data(), kbal_.data(), td_, ke_.data(), M, A, opt_.balance_state);
   be_.wkv6_forward(out_.data(), io.state, r_.data(), kbal_.data(), ve_.data(), logw_.data(), d.B, d.T, d.H, d.N,
                1.0f / std::sqrt(float(d.N)));
-  be_.mul(go_.data(), g_.data(), out_.data(), M * A);
+  const float* p = out_.data();
+  if (opt_.groupnorm_att) {
+    sz(on_, M * A), sz(gn_mean_, M * d.H), sz(gn_rstd_, M * d.H);
+    be_.group_norm_forward(on_.data(), gn_mean_.data(), gn_rstd_.data(), out_.data(), ln_w_, ln_b_, M, d.H, d.N,
+                           float(d.N) * 1e-5f);
+    p = on_.data();
+  }
+  be_.mul(go_.data(), g_.data(), p, M * A);
   be_.matmul_forward(io.y, go_.data(), wo_, nullptr, M, A, C);
 }
 

@@ -5,6 +5,7 @@
 //   d = time_decay + tanh(x_w·decay_W1)·decay_W2 ; g = σ(x_g·gateᵀ)
 //   optional RoPE on r,k ; k,v to H heads ; log w = max(−exp(d), −5)
 //   k ← k⊙(1−w) (balance_state) ; S_t = diag(w_t)·S_{t−1} + k_tᵀ v_t ; p_t = (r_t·N^-1/2)·S_t
+//   p ← GroupNorm_H(p, eps N·1e-5)·ln_x.weight + ln_x.bias (groupnorm_att, the reference's ln_x)
 //   out = o_proj(g⊙p)
 // The forward keeps what its backward needs, so one object serves one layer.
 #pragma once
@@ -40,10 +41,11 @@ class Rwkv6TimeMix final : public TokenMixer {
   const StudentOptions& opt_;
   const float *maa_x_, *maa_[5], *w1_, *w2_, *td_, *tdw1_, *tdw2_, *gate_;
   const float *wq_, *bq_, *wk_, *bk_, *wv_, *bv_, *wo_;
+  const float *ln_w_ = nullptr, *ln_b_ = nullptr;  // groupnorm_att
   int R_ = 0, Rd_ = 0;
   // Forward buffers (kept for backward).
   std::span<float> xprev_, delta_, xxx_, h_, m_, x5_, r_, k_, v_, dh_, dd_, g_, ke_, ve_, logw_, kbal_, out_,
-      go_;
+      go_, on_, gn_mean_, gn_rstd_;  // on_: out_ after ln_x (groupnorm_att)
   bool zero_start_ = true;  // the forward began from zero shift and state: the only case backward handles
   // Backward scratch (from the workspace, after the forward's buffers).
   std::span<float> d_go_, d_g_, d_out_, d_r_, d_kb_, d_ve_, d_lw_, d_k_, d_v_, d_dh_, d_x5_, d_delta_, d_m_,

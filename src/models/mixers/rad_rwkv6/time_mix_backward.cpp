@@ -19,7 +19,12 @@ void Rwkv6TimeMix::backward(float* d_xn, const float* d_y, const MixDims& d, con
   // out = o_proj(g⊙p)
   sz(d_go_, M * A), sz(d_g_, M * A), sz(d_out_, M * A);
   be_.matmul_backward(d_go_.data(), G("o_proj.weight"), nullptr, d_y, go_.data(), wo_, M, A, C);
-  be_.mul_backward(d_g_.data(), d_out_.data(), d_go_.data(), g_.data(), out_.data(), M * A);
+  be_.mul_backward(d_g_.data(), d_out_.data(), d_go_.data(), g_.data(), opt_.groupnorm_att ? on_.data() : out_.data(),
+                   M * A);
+  // groupnorm_att: per-head GroupNorm·ln_x (in place: d_out_ becomes ∂/∂p before the norm)
+  if (opt_.groupnorm_att)
+    be_.group_norm_backward(d_out_.data(), G("ln_x.weight"), G("ln_x.bias"), d_out_.data(), out_.data(), ln_w_,
+                            gn_mean_.data(), gn_rstd_.data(), M, d.H, d.N);
 
   // S_t = diag(w_t)·S_{t−1} + k_tᵀ v_t ; p_t = (r_t·N^-1/2)·S_t   (zero initial state)
   sz(d_r_, M * A), sz(d_kb_, M * A), sz(d_ve_, M * A), sz(d_lw_, M * A);
