@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "io/json_file.h"
+#include "models/mixers/mixer_arch.h"
 
 namespace radlads {
 
@@ -60,8 +63,17 @@ void save_model_hf(const Model& m, const std::string& dir, StDtype dtype) {
     json cfg = m.student.is_student() ? student_config_json(m.cfg, m.student) : m.hf_config;
     if (!m.student.is_student() && cfg.is_null()) fail("{}: no HF config to write (a GGUF teacher)", m.path);
     write_json_atomic((fs::path(tmp) / "config.json").string(), cfg);
-    std::vector<std::pair<std::string, const Tensor*>> ts;
-    for (auto& [name, t] : m.weights) ts.push_back({name, &t});
+    // A student in the reference's key set, so that its modeling code loads
+    // the folder with no missing or unexpected keys (what it declares and
+    // never reads is written as zeros; our loader drops it again).
+    std::vector<std::pair<std::string, Tensor>> add;
+    std::vector<std::string> omit;
+    if (m.student.is_student()) mixer_arch(m.student.arch).to_reference(m, add, omit);
+    std::map<std::string, const Tensor*> named;
+    for (auto& [name, t] : m.weights) named[name] = &t;
+    for (const std::string& n : omit) named.erase(n);
+    for (auto& [name, t] : add) named[name] = &t;
+    std::vector<std::pair<std::string, const Tensor*>> ts(named.begin(), named.end());
     write_safetensors((fs::path(tmp) / "model.safetensors").string(), ts, dtype, {{"format", "pt"}});
     write_hf_tokenizer(m.tokenizer, tmp);
     fs::rename(tmp, dir);

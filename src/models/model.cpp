@@ -9,6 +9,7 @@
 #include "io/safetensors.h"
 #include "models/student_weights.h"
 #include "models/weight_names.h"
+#include "models/mixers/mixer_arch.h"
 #include "models/student_gguf.h"
 #include "text/gguf_tokenizer.h"
 #include "text/hf_tokenizer.h"
@@ -122,13 +123,25 @@ static void read_hf_config(const std::string& dir, Model& m) {
   m.hf_config = read_json_file(cfg_path);
   const bool student = is_student_config(m.hf_config);
   nlohmann::json base = m.hf_config;
+  // The reference's own configs (its configuration_rwkv*qwen2.py) name no
+  // teacher: their base is Qwen2, with q/k/v biases as attention_bias says
+  // (default true) and o_proj's as attention_output_bias (which we lack).
+  const bool reference = student && !base.contains("teacher_model_type");
   if (student) {  // the teacher part of a student's config, under the teacher's model_type
-    if (!base.contains("teacher_model_type") || !base["teacher_model_type"].is_string())
+    if (reference) base["teacher_model_type"] = "qwen2";
+    if (!base["teacher_model_type"].is_string())
       fail("{}: student config needs a string field 'teacher_model_type' (llama, qwen2, mistral)", cfg_path);
+    if (base.value("attention_output_bias", false) == true)
+      fail("{}: attention_output_bias (a bias on o_proj) is not supported", cfg_path);
     base["model_type"] = base["teacher_model_type"];
     m.student = student_options_from_json(m.hf_config, cfg_path);
   }
   m.cfg = teacher_config_from_hf(base, cfg_path);
+  if (reference) {
+    const nlohmann::json& b = m.hf_config.contains("attention_bias") ? m.hf_config["attention_bias"] : nlohmann::json(true);
+    if (!b.is_boolean()) fail("{}: attention_bias must be true or false", cfg_path);
+    m.cfg.attn_bias = b.get<bool>();
+  }
   if (student && (m.student.num_attention_layers < 0 || m.student.num_attention_layers > m.cfg.n_layer))
     fail("{}: num_attention_layers {} is outside 0..{}", cfg_path, m.student.num_attention_layers, m.cfg.n_layer);
 }
@@ -144,6 +157,7 @@ static Model load_hf(const std::string& dir) {
   // A tied model may still ship lm_head.weight; keep one copy only.
   if (m.cfg.tie_embeddings) m.weights.erase("lm_head.weight");
   if (student) {
+    mixer_arch(m.student.arch).from_reference(m);  // a folder the reference's code wrote
     read_student_ranks(m, m.student);
     validate_student_weights(m);
   } else {

@@ -53,7 +53,16 @@ TEST_P(StudentVariants, HfFolderRoundTrip) {
   EXPECT_EQ(back.student.arch, m.student.arch);
   EXPECT_EQ(student_config_json(back.cfg, back.student), student_config_json(m.cfg, m.student));
   ASSERT_EQ(back.weights.size(), m.weights.size());
-  for (auto& [name, t] : m.weights) EXPECT_EQ(back.w(name).data, t.data) << name;
+  // RAD-RWKV6 without token shift carries its time_maa_* unread; the folder
+  // leaves them out as the reference's layout does, and they load as zeros.
+  const bool shiftless = m.student.arch == StudentArch::RWKV6 && !m.student.use_tokenshift;
+  for (auto& [name, t] : m.weights) {
+    if (shiftless && name.find(".self_attn.time_maa_") != std::string::npos) {
+      for (float x : back.w(name).data) EXPECT_EQ(x, 0.0f) << name;
+      continue;
+    }
+    EXPECT_EQ(back.w(name).data, t.data) << name;
+  }
   EXPECT_EQ(back.tokenizer.tokens, m.tokenizer.tokens);
   EXPECT_EQ(back.tokenizer.merges, m.tokenizer.merges);
   EXPECT_THROW(save_model_hf(m, tmp.file("s")), Error);  // never overwrites

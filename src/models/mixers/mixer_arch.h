@@ -44,6 +44,14 @@ struct MixerArch {
   void (*init_tensor)(const std::string& leaf, Tensor& t, int layer, int n_layer, std::mt19937_64& rng);
   void (*read_ranks)(const Model& m, StudentOptions& o);
 
+  // The reference's HF layout (its modeling_*.py): from_reference adapts the
+  // tensors of a folder it wrote, before they are checked (dropping keys it
+  // declares but never reads, adding ones it leaves out that ours carry
+  // unused); to_reference lists what a folder for it needs beyond ours
+  // (zeros for its declared, unread keys) and which of ours it lacks.
+  void (*from_reference)(Model& m);
+  void (*to_reference)(const Model& m, std::vector<std::pair<std::string, Tensor>>& add,
+                       std::vector<std::string>& omit);
   // The mixer of one layer, computing on be with its buffers from ws (which
   // its owner resets between passes), and its decode state per layer and sequence:
   // state_floats (the recurrent state, all heads) and shift_floats (the

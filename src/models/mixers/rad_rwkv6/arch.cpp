@@ -26,11 +26,15 @@ void defaults(StudentOptions& o, const TeacherConfig& c) {
 void config_write(nlohmann::json& j, const StudentOptions& o) {
   j["use_tokenshift"] = o.use_tokenshift;
   j["groupnorm_att"] = o.groupnorm_att;
+  j["gate_rank_type"] = 1;  // the full gate g = σ(x·gateᵀ)
   j["lora_rank_tokenshift"] = o.lora_tokenshift;
   j["lora_rank_decay"] = o.lora_decay;
 }
 
 void config_read(const nlohmann::json& j, StudentOptions& o, const std::string& path) {
+  if (j.contains("gate_rank_type") && j["gate_rank_type"] != 1)
+    fail("{}: gate_rank_type {} is not supported for rwkv6qwen2 yet (1: the full gate, gate.weight)", path,
+         j["gate_rank_type"].dump());
   o.use_tokenshift = config_flag(j, "use_tokenshift", true, path);
   o.groupnorm_att = config_flag(j, "groupnorm_att", false, path);  // the reference's ln_x
 }
@@ -90,6 +94,31 @@ std::string export_note(const Model& m) {
       b.may_bind, b.channels, b.max_bound, std::log(5.0), b.may_bind ? "" : ": export is exact");
 }
 
+// The reference declares the token-shift tensors only with use_tokenshift;
+// ours always carries them (unread without it): zeros where a folder lacks them.
+const char* const kShiftLeaves[] = {"time_maa_x", "time_maa_r", "time_maa_k", "time_maa_v",
+                                    "time_maa_w", "time_maa_g", "time_maa_w1", "time_maa_w2"};
+
+void from_reference(Model& m) {
+  if (m.student.use_tokenshift) return;
+  std::vector<std::pair<std::string, Shape>> want;
+  for (int l = 0; l < m.cfg.n_layer; l++) {
+    if (m.student.softmax_layer(l, m.cfg.n_layer)) continue;
+    want.clear();
+    layer_tensors(m.cfg, m.student, l, want);
+    for (const auto& [leaf, shape] : want)
+      for (const char* s : kShiftLeaves)
+        if (leaf == s && !m.find(fmt::format("model.layers.{}.self_attn.{}", l, leaf)))
+          m.weights.emplace(fmt::format("model.layers.{}.self_attn.{}", l, leaf), Tensor(shape));
+  }
+}
+
+void to_reference(const Model& m, std::vector<std::pair<std::string, Tensor>>&, std::vector<std::string>& omit) {
+  if (m.student.use_tokenshift) return;
+  for (int l = 0; l < m.cfg.n_layer; l++)
+    for (const char* s : kShiftLeaves) omit.push_back(fmt::format("model.layers.{}.self_attn.{}", l, s));
+}
+
 // Mirrors the takes of time_mix.cpp (forward) and time_mix_backward.cpp, with
 // every parameter trained.
 MixerTrainFloats train_floats(const TeacherConfig& c, const StudentOptions& o, int) {
@@ -121,6 +150,8 @@ const MixerArch& rad_rwkv6_arch() {
                            layer_tensors,
                            init_tensor,
                            read_ranks,
+                           from_reference,
+                           to_reference,
                            make,
                            per_head_matrix_state,
                            shift_floats,

@@ -32,6 +32,7 @@ void config_write(nlohmann::json& j, const StudentOptions& o) {
   j["groupnorm_att"] = o.groupnorm_att;
   // Which output-scale rule the weights were trained under (see StudentOptions).
   j["rwkv7_output_scale"] = o.legacy_output_scale ? "balance_state" : "groupnorm";
+  j["gate_rank_type"] = 2;  // the low-rank gate g = σ(x·g1)·g2
   j["lora_rank_decay"] = o.lora_decay;
   j["lora_rank_iclr"] = o.lora_iclr;
   j["lora_rank_value_residual_mix"] = o.lora_value;
@@ -40,6 +41,9 @@ void config_write(nlohmann::json& j, const StudentOptions& o) {
 
 void config_read(const nlohmann::json& j, StudentOptions& o, const std::string& path) {
   o.groupnorm_att = config_flag(j, "groupnorm_att", false, path);
+  if (j.contains("gate_rank_type") && j["gate_rank_type"] != 2)
+    fail("{}: gate_rank_type {} is not supported for rwkv7qwen2 yet (2: the low-rank gate g1, g2)", path,
+         j["gate_rank_type"].dump());
   // Absent: a radlads student from before the correction (those carry
   // teacher_model_type) keeps the old rule; anything else (the reference's
   // configs) follows the reference's.
@@ -112,6 +116,33 @@ void read_ranks(const Model& m, StudentOptions& o) {
 std::unique_ptr<TokenMixer> make(const Backend& be, Workspace& ws, const Model& m, int layer) {
   return std::make_unique<Rwkv7TimeMix>(be, ws, m, layer);
 }
+// The reference declares v0/v1/v2 in layer 0 too (it reads them only from
+// layer 1 on) and r_k [H, N] in every layer (read by none of its current code).
+void from_reference(Model& m) {
+  for (int l = 0; l < m.cfg.n_layer; l++) {
+    const std::string p = fmt::format("model.layers.{}.self_attn.", l);
+    m.weights.erase(p + "r_k");
+    if (l == 0)
+      for (const char* n : {"v0", "v1", "v2"}) m.weights.erase(p + n);
+  }
+}
+
+void to_reference(const Model& m, std::vector<std::pair<std::string, Tensor>>& add, std::vector<std::string>&) {
+  const TeacherConfig& c = m.cfg;
+  const StudentOptions& o = m.student;
+  const int64_t C = c.n_embd, A = int64_t(c.n_head) * c.head_dim;
+  for (int l = 0; l < c.n_layer; l++) {
+    if (o.softmax_layer(l, c.n_layer)) continue;
+    const std::string p = fmt::format("model.layers.{}.self_attn.", l);
+    add.push_back({p + "r_k", Tensor({c.n_head, c.head_dim})});
+    if (l == 0) {
+      add.push_back({p + "v0", Tensor({1, 1, A})});
+      add.push_back({p + "v1", Tensor({C, o.lora_value})});
+      add.push_back({p + "v2", Tensor({o.lora_value, A})});
+    }
+  }
+}
+
 int64_t shift_floats(const TeacherConfig&) { return 0; }  // no token shift
 
 // Mirrors the takes of time_mix.cpp (forward) and time_mix_backward.cpp, with
@@ -147,6 +178,8 @@ const MixerArch& rad_rwkv7_arch() {
                            layer_tensors,
                            init_tensor,
                            read_ranks,
+                           from_reference,
+                           to_reference,
                            make,
                            per_head_matrix_state,
                            shift_floats,
