@@ -217,9 +217,10 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
   if (lead && budget > 0) fmt::print(stderr, "memory budget: {:.2f} GB per process\n", double(budget) / 1e9);
   if (rc.dry_run) return json{{"dry_run", true}, {"memory_budget_bytes", budget}, {"memory_plan", plans}};
   if (!over.empty() && !rc.ignore_memory_plan)
-    fail("{}: {} (the plan above); lower --step3-seq-len, --seq-len or --micro-batch, pass --recompute on or "
-         "--teacher-gemm stored, or --ignore-memory-plan to run anyway",
-         out, over);
+    fail("{}: {} (the plan above); lower --step3-seq-len, --seq-len or --micro-batch{}{}, or pass "
+         "--ignore-memory-plan to run anyway",
+         out, over, rc.recompute == "on" ? "" : ", pass --recompute on",
+         cfg.teacher_gemm == "stored" ? "" : ", pass --teacher-gemm stored");
   ctx.comm->barrier();  // every rank has checked the folder before rank 0 creates it
 
   Model teacher = open_model(cfg.teacher);
