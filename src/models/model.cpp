@@ -131,17 +131,13 @@ static void read_hf_config(const std::string& dir, Model& m) {
     if (reference) base["teacher_model_type"] = "qwen2";
     if (!base["teacher_model_type"].is_string())
       fail("{}: student config needs a string field 'teacher_model_type' (llama, qwen2, mistral)", cfg_path);
-    if (base.value("attention_output_bias", false) == true)
+    if (config_flag(base, "attention_output_bias", false, cfg_path))
       fail("{}: attention_output_bias (a bias on o_proj) is not supported", cfg_path);
     base["model_type"] = base["teacher_model_type"];
     m.student = student_options_from_json(m.hf_config, cfg_path);
   }
   m.cfg = teacher_config_from_hf(base, cfg_path);
-  if (reference) {
-    const nlohmann::json& b = m.hf_config.contains("attention_bias") ? m.hf_config["attention_bias"] : nlohmann::json(true);
-    if (!b.is_boolean()) fail("{}: attention_bias must be true or false", cfg_path);
-    m.cfg.attn_bias = b.get<bool>();
-  }
+  if (reference) m.cfg.attn_bias = config_flag(m.hf_config, "attention_bias", true, cfg_path);
   if (student && (m.student.num_attention_layers < 0 || m.student.num_attention_layers > m.cfg.n_layer))
     fail("{}: num_attention_layers {} is outside 0..{}", cfg_path, m.student.num_attention_layers, m.cfg.n_layer);
 }
