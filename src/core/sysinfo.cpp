@@ -1,7 +1,11 @@
 // sysinfo: /proc reads and the clock.
 #include "core/sysinfo.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdint>
 
 #include <chrono>
 #include <cstdio>
@@ -39,6 +43,13 @@ size_t peak_rss_since_reset_bytes() {
     std::fclose(f);
   }
   return kb * 1024;
+}
+
+size_t release_pages(const void* p, size_t bytes) {
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t a = (uintptr_t(p) + page - 1) / page * page, b = (uintptr_t(p) + bytes) / page * page;
+  if (b <= a) return 0;
+  return madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED) == 0 ? b - a : 0;
 }
 
 double now_seconds() {

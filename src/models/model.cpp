@@ -3,6 +3,7 @@
 
 #include <malloc.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
@@ -36,20 +37,29 @@ int64_t Model::n_params() const {
   return n;
 }
 
-static void permute_rows(Tensor& t, int n_heads, bool to_hf) {
-  const int64_t rows = t.dim(0);
-  const int64_t cols = t.shape.size() > 1 ? t.numel() / rows : 1;
+// Row h*N + 2i + j (GGUF) <-> row h*N + j*N/2 + i (HF), rows of row_bytes each.
+static void permute_rows(uint8_t* data, int64_t rows, size_t row_bytes, int n_heads, bool to_hf) {
   CHECK(rows % n_heads == 0 && (rows / n_heads) % 2 == 0, "rows {} heads {}", rows, n_heads);
   const int64_t N = rows / n_heads, half = N / 2;
-  std::vector<float> out(t.data.size());
+  std::vector<uint8_t> out(size_t(rows) * row_bytes);
   for (int64_t h = 0; h < n_heads; h++)
     for (int64_t i = 0; i < half; i++)
       for (int64_t j = 0; j < 2; j++) {
         int64_t g = h * N + 2 * i + j, f = h * N + j * half + i;
         int64_t src = to_hf ? g : f, dst = to_hf ? f : g;
-        std::copy_n(t.ptr() + src * cols, cols, out.data() + dst * cols);
+        std::memcpy(out.data() + size_t(dst) * row_bytes, data + size_t(src) * row_bytes, row_bytes);
       }
-  t.data = std::move(out);  // into a parameter slice, or the tensor's own storage
+  std::memcpy(data, out.data(), out.size());
+}
+
+static void permute_rows(Tensor& t, int n_heads, bool to_hf) {
+  const int64_t rows = t.dim(0);
+  const int64_t cols = t.shape.size() > 1 ? t.numel() / rows : 1;
+  permute_rows(reinterpret_cast<uint8_t*>(t.ptr()), rows, size_t(cols) * sizeof(float), n_heads, to_hf);
+}
+
+void unpermute_qk_rows_gguf_to_hf(uint8_t* rows, int64_t n_rows, size_t row_bytes, int n_heads) {
+  permute_rows(rows, n_rows, row_bytes, n_heads, true);
 }
 
 void unpermute_qk_gguf_to_hf(Tensor& t, int n_heads) { permute_rows(t, n_heads, true); }

@@ -72,6 +72,8 @@ void validate_teacher_weights(const Model& m);
 // rotates adjacent pairs; these undo/redo it. Row h*N + 2i + j (GGUF) is row
 // h*N + j*N/2 + i (HF). Works on weights [rows, in] and biases [rows].
 void unpermute_qk_gguf_to_hf(Tensor& t, int n_heads);
+// The same on n_rows encoded rows of row_bytes each (a quantized weight's blocks).
+void unpermute_qk_rows_gguf_to_hf(uint8_t* rows, int64_t n_rows, size_t row_bytes, int n_heads);
 void permute_qk_hf_to_gguf(Tensor& t, int n_heads);
 
 }  // namespace radlads

@@ -1,13 +1,11 @@
 #include "models/stored_weights.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
 #include "core/fp16.h"
+#include "core/sysinfo.h"
 #include "models/weight_names.h"
 
 namespace radlads {
@@ -22,26 +20,6 @@ bool held_name(const std::string& hf) {
                            ".mlp.down_proj.weight"})
     if (hf.starts_with("model.layers.") && hf.ends_with(leaf)) return true;
   return false;
-}
-
-// Rows of a llama GGUF q/k weight back in HF order (models/model.h's
-// unpermute_qk_gguf_to_hf, on whole encoded rows).
-void unpermute_rows(std::vector<uint8_t>& b, int64_t rows, size_t rb, int n_heads) {
-  const int64_t N = rows / n_heads, half = N / 2;
-  std::vector<uint8_t> out(b.size());
-  for (int64_t h = 0; h < n_heads; h++)
-    for (int64_t i = 0; i < half; i++)
-      for (int64_t j = 0; j < 2; j++)
-        std::memcpy(out.data() + size_t(h * N + j * half + i) * rb, b.data() + size_t(h * N + 2 * i + j) * rb, rb);
-  b = std::move(out);
-}
-
-// Gives back the pages wholly inside [p, p + bytes): a neighbour's stay.
-size_t release_pages(const float* p, size_t bytes) {
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  const uintptr_t a = (uintptr_t(p) + page - 1) / page * page, b = (uintptr_t(p) + bytes) / page * page;
-  if (b <= a) return 0;
-  return madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED) == 0 ? b - a : 0;
 }
 
 // An HF weight in bf16 or f16 when that holds every value exactly.
@@ -75,8 +53,9 @@ StoredReport hold_teacher_stored(Model& m) {
       if (b.size() != rb * size_t(w.rows)) fail("{}: tensor '{}' has {} bytes, expected {}", m.path, ti.name, b.size(), rb * size_t(w.rows));
       w.bytes.assign(b.begin(), b.end());
       if (m.cfg.arch == "llama") {
-        if (hf.ends_with(".self_attn.q_proj.weight")) unpermute_rows(w.bytes, w.rows, rb, m.cfg.n_head);
-        if (hf.ends_with(".self_attn.k_proj.weight")) unpermute_rows(w.bytes, w.rows, rb, m.cfg.n_head_kv);
+        if (hf.ends_with(".self_attn.q_proj.weight")) unpermute_qk_rows_gguf_to_hf(w.bytes.data(), w.rows, rb, m.cfg.n_head);
+        if (hf.ends_with(".self_attn.k_proj.weight"))
+          unpermute_qk_rows_gguf_to_hf(w.bytes.data(), w.rows, rb, m.cfg.n_head_kv);
       }
       m.stored.emplace(hf, std::move(w));
     }

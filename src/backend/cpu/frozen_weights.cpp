@@ -1,9 +1,6 @@
 // Frozen weights in another format on the CPU (frozen_weights.h).
 #include "backend/cpu/frozen_weights.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <vector>
@@ -16,6 +13,7 @@
 #include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/packed_matmul.h"
 #include "core/error.h"
+#include "core/sysinfo.h"
 
 namespace radlads {
 
@@ -140,17 +138,11 @@ class CpuFrozenBackend final : public CpuBackend {
 
   size_t release_sources(const float* const* keep, size_t n_keep) {
     std::lock_guard<std::mutex> lock(mu_);
-    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
     size_t freed = 0;
     for (const auto& [w, p] : w_) {
       bool kept = false;
       for (size_t i = 0; i < n_keep; i++) kept |= keep[i] == w;
-      if (kept) continue;
-      // Only the pages wholly inside this weight: a neighbour's bytes stay.
-      const uintptr_t a = (uintptr_t(w) + page - 1) / page * page;
-      const uintptr_t b = (uintptr_t(w) + uintptr_t(p.OC * p.C) * sizeof(float)) / page * page;
-      if (b <= a) continue;
-      if (madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED) == 0) freed += b - a;
+      if (!kept) freed += release_pages(w, size_t(p.OC * p.C) * sizeof(float));
     }
     return freed;
   }
