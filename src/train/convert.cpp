@@ -191,17 +191,14 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
   const int first = resume ? phase_index(cfg, ck->phase) : 0;
   const MemoryPlanSetup setup = memory_setup(ctx, cfg, resume ? join(ck_dir, "model") : cfg.student);
   const int64_t budget = rc.memory_budget_gb > 0 ? int64_t(rc.memory_budget_gb * 1e9) : process_budget();
-  std::vector<bool> recompute(cfg.phases.size(), false);
-  std::vector<int64_t> plan_total(cfg.phases.size(), 0), plan_load(cfg.phases.size(), 0);
+  std::vector<PhaseMemoryPlan> plan_of(cfg.phases.size());  // of the phases still to run
   json plans = json::array();
   std::string over;
   for (int pi = first; pi < int(cfg.phases.size()); pi++) {
     const PhaseConfig& pc = cfg.phases[size_t(pi)];
     if (pc.steps() == 0) continue;
-    recompute[size_t(pi)] = resolve_recompute(rc.recompute, setup, pc, budget);
-    const PhaseMemoryPlan plan = plan_phase(setup, pc, recompute[size_t(pi)]);
-    plan_total[size_t(pi)] = plan.total();
-    plan_load[size_t(pi)] = plan.load_peak;
+    const PhaseMemoryPlan& plan = plan_of[size_t(pi)] =
+        plan_phase(setup, pc, resolve_recompute(rc.recompute, setup, pc, budget));
     if (lead) fmt::print(stderr, "memory plan of {} (per process):\n{}", pc.name, plan.table());
     json items = json::array();
     for (const MemoryItem& i : plan.items) items.push_back({{"what", i.what}, {"bytes", i.bytes}});
@@ -284,12 +281,12 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
         std::unique_ptr<Objective> obj =
             align ? make_align_objective(ctx.be(), teacher, student, tg, sharing.owned_layers)
                   : make_distill_objective(ctx.be(), &teacher, student, pc.kl_weight, pc.ce_weight, tg,
-                                           recompute[size_t(pi)]);
+                                           plan_of[size_t(pi)].recompute);
         WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
         if (lead)
           fmt::print(stderr, "{}: {} steps of {} windows x {} tokens, {} trainable parameters ({:.1f} M); {}{}\n",
                      pc.name, pc.steps(), pc.batch, pc.seq_len, params.names.size(), params.n_params / 1e6,
-                     sharing.summary, recompute[size_t(pi)] ? "; activation recompute" : "");
+                     sharing.summary, plan_of[size_t(pi)].recompute ? "; activation recompute" : "");
         ProgressOptions popt;
         popt.start_step = start;
         popt.start_tokens = start * pc.tokens_per_step();
@@ -298,7 +295,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
         const double t_phase = now_seconds();
         if (lead)
           fmt::print(stderr, "{}: resident memory before the phase {:.2f} GB, peak so far {:.2f} GB (the plan's load peak {:.2f} GB)\n",
-                     pc.name, double(rss_bytes()) / 1e9, double(peak_rss_bytes()) / 1e9, double(plan_load[size_t(pi)]) / 1e9);
+                     pc.name, double(rss_bytes()) / 1e9, double(peak_rss_bytes()) / 1e9, double(plan_of[size_t(pi)].load_peak) / 1e9);
         const bool phase_peak = reset_peak_rss();  // the phase's own peak, apart from loading
         train_phase(ctx, pc, *obj, params, opt, sampler, start, [&](const StepReport& r) {
           int sig = stop.requested();
@@ -334,7 +331,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
           fmt::print(stderr, "{}: peak resident memory {} {:.2f} GB (the plan of {}: {:.2f} GB)\n", pc.name,
                      phase_peak ? "in the phase" : "so far",
                      double(phase_peak ? peak_rss_since_reset_bytes() : peak_rss_bytes()) / 1e9, pc.name,
-                     double(plan_total[size_t(pi)]) / 1e9);
+                     double(plan_of[size_t(pi)].total()) / 1e9);
       }
       if (lead && !has_eval(pc.name)) evaluate(pc.name);
     }

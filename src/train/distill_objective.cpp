@@ -56,10 +56,7 @@ class DistillObjective : public Objective {
       for (auto& kc : caches_) kc.n_past = 0;
       teacher_->forward(inputs_.data(), B, T, caches_.data(), nullptr, LogitsMode::Hidden);
     }
-    if (B != reserved_B_ || T != reserved_T_) {  // the plan's size at once, not block by block
-      student_.reserve_train(B, T);
-      reserved_B_ = B, reserved_T_ = T;
-    }
+    student_.reserve_train(B, T);  // the plan's size at once, not block by block (a no-op once it is)
     student_.forward_train(inputs_.data(), B, T, nullptr);
     // The heads and losses over blocks of rows: never a whole (M, V) matrix.
     const int64_t R = std::min(M, distill_head_rows(V));
@@ -100,7 +97,6 @@ class DistillObjective : public Objective {
   std::vector<KVCache> caches_;
   std::vector<int32_t> inputs_, targets_;
   ObjectiveLoss out_;
-  int reserved_B_ = 0, reserved_T_ = 0;
 };
 
 }  // namespace

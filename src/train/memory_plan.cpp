@@ -45,10 +45,6 @@ ParamCounts param_counts(const TeacherConfig& c, const StudentOptions& o) {
   return p;
 }
 
-int64_t student_train_floats(const TeacherConfig& c, const StudentOptions& o, int B, int T, bool recompute) {
-  return Student::train_workspace_floats(c, o, B, T, recompute);
-}
-
 int64_t align_train_floats(const TeacherConfig& c, const StudentOptions& o, int B, int T) {
   const int64_t M = int64_t(B) * T, C = c.n_embd, A = int64_t(c.n_head) * c.head_dim;
   const bool vr = mixer_arch(o.arch).value_residual;
@@ -112,7 +108,7 @@ PhaseMemoryPlan plan_phase(const MemoryPlanSetup& s, const PhaseConfig& pc, bool
     add(fmt::format("alignment activations ({} x {} tokens)", B, T), align_train_floats(c, s.student, B, T) * kF);
   } else {
     add(fmt::format("student activations ({} x {} tokens{})", B, T, plan.recompute ? ", recompute" : ""),
-        student_train_floats(c, s.student, B, T, plan.recompute) * kF);
+        Student::train_workspace_floats(c, s.student, B, T, plan.recompute) * kF);
     const int64_t R = std::min(M, distill_head_rows(V));
     const int blocks = 1 + (pc.kl_weight > 0 ? 1 : 0) + (pc.kl_weight > 0 && pc.ce_weight > 0 ? 1 : 0);
     add(fmt::format("head and loss row blocks ({} rows)", R), R * V * blocks * kF);

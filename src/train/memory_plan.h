@@ -27,9 +27,6 @@ struct ParamCounts {
 };
 ParamCounts param_counts(const TeacherConfig& c, const StudentOptions& o);
 
-// Floats at the peak of the Student's Workspace over one forward_train (no
-// logits) + head rows + backward_hidden of B windows of T tokens.
-int64_t student_train_floats(const TeacherConfig& c, const StudentOptions& o, int B, int T, bool recompute);
 // The align objective's Workspace peak (step 1; every recurrent layer aligned).
 int64_t align_train_floats(const TeacherConfig& c, const StudentOptions& o, int B, int T);
 // The teacher's forward Workspace peak for B windows of T (KV caches apart).

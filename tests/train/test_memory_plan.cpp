@@ -41,7 +41,7 @@ TEST(MemoryPlan, StudentActivationsEqualTheWorkspaceMeasure) {
       s.head_backward_rows(d.data(), 0, M, &g);
       s.backward_hidden(&g);
       EXPECT_EQ(s.workspace_high_water(),
-                size_t(student_train_floats(m.cfg, m.student, B, T, recompute)) * sizeof(float))
+                size_t(Student::train_workspace_floats(m.cfg, m.student, B, T, recompute)) * sizeof(float))
           << m.student.arch_name() << " " << spec.teacher << " hybrid " << spec.attention_layers << " recompute "
           << recompute;
     }
