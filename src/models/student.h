@@ -82,6 +82,7 @@ class Student {
   // Layer l on the residual stream x_ (in place): norm, mixer, MLP. act:
   // keep the layer's activations (training; its x_in is the caller's).
   void layer_forward(int l, const MixDims& d, StudentState* states, LayerActs* act);
+  void check_rows(const char* what, int64_t r0, int64_t n) const;  // CHECKs rows of the last forward_train
 
   const Backend& be_;
   // Every activation and scratch buffer of a pass (run(), or forward_train()

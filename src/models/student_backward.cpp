@@ -10,16 +10,19 @@
 
 namespace radlads {
 
+void Student::check_rows(const char* what, int64_t r0, int64_t n) const {
+  CHECK(train_B_ > 0 && r0 >= 0 && n >= 0 && r0 + n <= int64_t(train_B_) * train_T_,
+        "{}: rows {}+{} outside the training forward", what, r0, n);
+}
+
 void Student::head_rows(float* logits, int64_t r0, int64_t n) {
-  CHECK(train_B_ > 0 && r0 >= 0 && n >= 0 && r0 + n <= int64_t(train_B_) * train_T_, "head_rows: rows {}+{} outside the training forward",
-        r0, n);
+  check_rows("head_rows", r0, n);
   const int64_t C = c_.n_embd;
   be_.matmul_forward(logits, xn_final_.data() + r0 * C, head_, nullptr, n, C, c_.n_vocab);
 }
 
 void Student::head_backward_rows(const float* d_logits, int64_t r0, int64_t n, Arena* g) {
-  CHECK(train_B_ > 0 && r0 >= 0 && n >= 0 && r0 + n <= int64_t(train_B_) * train_T_,
-        "head_backward_rows: rows {}+{} outside the training forward", r0, n);
+  check_rows("head_backward_rows", r0, n);
   const int64_t C = c_.n_embd;
   be_.matmul_backward(d_xn_final_.data() + r0 * C, grad_ptr(g, "lm_head.weight"), nullptr, d_logits,
                       xn_final_.data() + r0 * C, head_, n, C, c_.n_vocab);

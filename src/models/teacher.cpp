@@ -46,21 +46,21 @@ Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm) : be_(&be)
   norm_ = m.w("model.norm.weight").ptr();
   head_ = c_.tie_embeddings ? embed_ : m.w("lm_head.weight").ptr();
   if (!m.stored.empty()) {  // held as stored (hold_teacher_stored): their fp32 values are gone
-    bf16_ = be.frozen_weights(WeightFormat::F32);
-    for (const auto& [name, w] : m.stored) bf16_->add_stored(m.w(name).ptr(), w.rows, w.cols, w.type, w.bytes.data());
-    be_ = &bf16_->backend();
+    frozen_ = be.frozen_weights(WeightFormat::F32);
+    for (const auto& [name, w] : m.stored) frozen_->add_stored(m.w(name).ptr(), w.rows, w.cols, w.type, w.bytes.data());
+    be_ = &frozen_->backend();
   } else if (gemm == TeacherGemm::BF16) {
-    bf16_ = be.frozen_weights(WeightFormat::BF16);
-    CHECK(bf16_, "the {} backend has no bf16 GEMM", be.name());
+    frozen_ = be.frozen_weights(WeightFormat::BF16);
+    CHECK(frozen_, "the {} backend has no bf16 GEMM", be.name());
     const int64_t C = c_.n_embd, QD = int64_t(c_.n_head) * c_.head_dim, KD = int64_t(c_.n_head_kv) * c_.head_dim;
     for (int l = 0; l < c_.n_layer; l++) {
       const AttentionWeights& a = attn_[size_t(l)];
       const MlpWeights& f = mlp_[size_t(l)];
-      bf16_->add(a.q, QD, C), bf16_->add(a.k, KD, C), bf16_->add(a.v, KD, C), bf16_->add(a.o, C, QD);
-      bf16_->add(f.gate, c_.n_ff, C), bf16_->add(f.up, c_.n_ff, C), bf16_->add(f.down, C, c_.n_ff);
+      frozen_->add(a.q, QD, C), frozen_->add(a.k, KD, C), frozen_->add(a.v, KD, C), frozen_->add(a.o, C, QD);
+      frozen_->add(f.gate, c_.n_ff, C), frozen_->add(f.up, c_.n_ff, C), frozen_->add(f.down, C, c_.n_ff);
     }
-    bf16_->add(head_, c_.n_vocab, C);
-    be_ = &bf16_->backend();  // every op as be's, the frozen weights' GEMMs in bf16
+    frozen_->add(head_, c_.n_vocab, C);
+    be_ = &frozen_->backend();  // every op as be's, the frozen weights' GEMMs in bf16
   }
 }
 

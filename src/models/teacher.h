@@ -68,7 +68,7 @@ class Teacher {
   Workspace ws_;  // every buffer of a forward, settled at its end
   std::vector<float> hidden_;  // a Hidden forward's (B*T, C) final normed rows
   int64_t hidden_rows_ = 0;
-  std::unique_ptr<Backend::FrozenWeights> bf16_;  // bf16 copies (TeacherGemm::BF16), or the model's stored weights
+  std::unique_ptr<Backend::FrozenWeights> frozen_;  // bf16 copies (TeacherGemm::BF16), or the model's stored weights
 };
 
 }  // namespace radlads
