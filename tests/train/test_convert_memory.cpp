@@ -14,7 +14,7 @@ using namespace test;
 namespace {
 
 std::string args(const std::string& data, const std::string& out) {
-  return "convert --teacher " + golden_model("qwen2") + " --arch rad-rwkv7 --data " + data + " --out " + out +
+  return tiny_convert(data, out) +
          " --step1-tokens 64 --step2-tokens 64 --step3-tokens 64 --step3-seq-len 32 --seq-len 16 --batch 2"
          " --heldout-windows 1 --heldout-len 16";
 }

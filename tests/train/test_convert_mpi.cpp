@@ -39,7 +39,7 @@ std::string mpirun() {
 }
 
 std::string convert_args(const std::string& data, const std::string& out) {
-  return "convert --teacher " + golden_model("qwen2") + " --arch rad-rwkv7 --data " + data + " --out " + out +
+  return tiny_convert(data, out) +
          " --step1-tokens 192 --step2-tokens 192 --step3-tokens 128 --step3-seq-len 32 --step3-kl 0.5"
          " --seq-len 16 --batch 2 --step3-batch 2 --micro-batch 1 --checkpoint-every 3 --heldout-windows 1"
          " --heldout-len 16 --step1-lr 1e-2";

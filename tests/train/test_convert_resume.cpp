@@ -26,7 +26,7 @@ using namespace test;
 namespace {
 
 std::string convert_args(const std::string& data, const std::string& out) {
-  return "convert --teacher " + golden_model("qwen2") + " --arch rad-rwkv7 --data " + data + " --out " + out +
+  return tiny_convert(data, out) +
          " --step1-tokens 192 --step2-tokens 192 --step3-tokens 128 --step3-seq-len 32 --step3-kl 0.5"
          " --seq-len 16 --batch 2 --micro-batch 1 --checkpoint-every 1 --heldout-windows 1 --heldout-len 16"
          " --step1-lr 1e-2";
@@ -153,7 +153,7 @@ TEST(ConvertResume, SigtermFinishesTheStepCheckpointsAndExits) {
   // Long enough (3000 align steps, a second or two) that the signal lands
   // mid-phase even on a busy machine; no periodic checkpoints.
   auto args = [&](const std::string& out) {
-    return "convert --teacher " + golden_model("qwen2") + " --arch rad-rwkv7 --data " + data + " --out " + out +
+    return tiny_convert(data, out) +
            " --step1-tokens 96000 --step2-tokens 64 --step3-tokens 0 --seq-len 16 --batch 2 --heldout-windows 1"
            " --heldout-len 16 --step1-lr 1e-2";
   };

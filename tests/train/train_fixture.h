@@ -37,4 +37,10 @@ inline std::string tiny_data(const TempDir& tmp) {
   return dir;
 }
 
+// `radlads convert` of the golden Qwen2 teacher into RAD-RWKV7 on data, into
+// out; the caller appends budgets and shapes.
+inline std::string tiny_convert(const std::string& data, const std::string& out) {
+  return "convert --teacher " + golden_model("qwen2") + " --arch rad-rwkv7 --data " + data + " --out " + out;
+}
+
 }  // namespace radlads::test
