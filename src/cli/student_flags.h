@@ -16,7 +16,7 @@
 namespace radlads::cli {
 
 struct StudentFlags {
-  std::string arch, target = "radlads";
+  std::string arch, target = "radlads", gate;
   int use_rope = -1, tokenshift = -1, balance = -1, groupnorm = -1, attention_layers = 0;
 
   void add_to(CLI::App& app, bool arch_required) {
@@ -27,6 +27,10 @@ struct StudentFlags {
     app.add_option("--balance-state", balance, "balance_state: 0 or 1 (default 1)")->check(CLI::Range(0, 1));
     app.add_option("--groupnorm", groupnorm, "groupnorm_att (GroupNorm ln_x on the time mix's output): 0 or 1 (default 0)")
         ->check(CLI::Range(0, 1));
+    app.add_option("--gate", gate,
+                   "Output gate (the reference's gate_rank_type): full (1, gate.weight), lowrank (2, g1/g2) or none "
+                   "(0) (default: rwkv6 full, rwkv7 lowrank)")
+        ->check(CLI::IsMember({"none", "full", "lowrank"}));
     app.add_option("--attention-layers", attention_layers, "Hybrid: keep softmax attention in the last N layers");
     app.add_option("--target", target,
                    "Where the student will run: radlads (the paper's options), or llama.cpp (options its "
@@ -49,6 +53,7 @@ struct StudentFlags {
     if (tokenshift >= 0) s.use_tokenshift = tokenshift && s.arch == StudentArch::RWKV6;
     if (balance >= 0) s.balance_state = balance;
     if (groupnorm >= 0) s.groupnorm_att = groupnorm;
+    if (!gate.empty()) s.gate = gate_rank_from_name(gate);
     s.num_attention_layers = attention_layers;
     const std::string why = student_gguf_options_blocker(teacher, s);
     if (!why.empty() && target == "llama.cpp") fail("--target llama.cpp: this {} student cannot run in llama.cpp: {}", arch, why);

@@ -154,6 +154,43 @@ bool is_student_gguf(const std::string& path) {
   }
 }
 
+// config.json of the student a GGUF in llama.cpp's converter layout holds: the
+// base sizes from its metadata and tensor shapes, the options from its
+// architecture (what llama.cpp's graph computes; gguf_config).
+static nlohmann::json converter_student_config(const GgufFile& f, const MixerArch& arch) {
+  const std::string a = arch.gguf_arch;
+  const int64_t C = f.get_int(a + ".embedding_length"), N = f.get_int(a + ".wkv.head_size");
+  if (N <= 0 || C <= 0 || C % N != 0)
+    fail("{}: {}.embedding_length {} is not a multiple of {}.wkv.head_size {}", f.path(), a, C, a, N);
+  const GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
+  if (!emb || emb->shape.size() != 2 || emb->shape[1] != C)
+    fail("{}: tensor 'token_embd.weight': missing or not [vocab, {}]", f.path(), C);
+  const bool bias = f.find_tensor("blk.0.time_mix_receptance.bias") != nullptr;
+  nlohmann::json j = {
+      {"architectures", {arch.hf_class}},
+      {"model_type", arch.hf_model_type},
+      {"teacher_model_type", bias ? "qwen2" : "llama"},  // the base: Qwen2's MLP and norms, biases or not
+      {"hidden_size", C},
+      {"intermediate_size", f.get_int(a + ".feed_forward_length")},
+      {"num_hidden_layers", f.get_int(a + ".block_count")},
+      {"num_attention_heads", C / N},
+      {"num_key_value_heads", C / N},
+      {"head_dim", N},
+      {"vocab_size", emb->shape[0]},
+      {"max_position_embeddings", f.opt_int(a + ".context_length").value_or(32768)},
+      {"rope_theta", 10000.0},  // unused: llama.cpp's students have no RoPE
+      {"rms_norm_eps", f.get_float(a + ".attention.layer_norm_rms_epsilon")},
+      {"hidden_act", "silu"},
+      {"tie_word_embeddings", false},
+      {"attention_bias", bias},
+      {"attention_output_bias", false},
+      {"use_rope", false},
+      {"num_attention_layers", 0},
+  };
+  arch.gguf_config(f, j);
+  return j;
+}
+
 Model import_student_gguf(const std::string& path) {
   GgufFile f(path);
   Model m;
@@ -167,13 +204,14 @@ Model import_student_gguf(const std::string& path) {
     for (const MixerArch* x : mixer_archs()) names += (names.empty() ? "" : ", ") + std::string(x->gguf_arch);
     fail("{}: architecture '{}' is not a student ({})", path, a, names);
   }
-  auto cfg_text = f.opt_str("radlads.student_config");
-  if (!cfg_text)
-    fail("{}: metadata radlads.student_config: missing (only files written by `radlads export` import exactly)", path);
-  try {
-    m.hf_config = nlohmann::json::parse(*cfg_text);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: metadata radlads.student_config: not valid JSON: {}", path, e.what());
+  if (auto cfg_text = f.opt_str("radlads.student_config")) {
+    try {
+      m.hf_config = nlohmann::json::parse(*cfg_text);
+    } catch (const nlohmann::json::exception& e) {
+      fail("{}: metadata radlads.student_config: not valid JSON: {}", path, e.what());
+    }
+  } else {  // written by llama.cpp's converter (or anything in its layout)
+    m.hf_config = converter_student_config(f, *arch);
   }
   if (!is_student_config(m.hf_config) || !m.hf_config.contains("teacher_model_type"))
     fail("{}: metadata radlads.student_config: not a student config", path);
@@ -188,7 +226,7 @@ Model import_student_gguf(const std::string& path) {
   const TeacherConfig& c = m.cfg;
   if (f.get_int(a + ".block_count") != c.n_layer || f.get_int(a + ".embedding_length") != c.n_embd ||
       f.get_int(a + ".wkv.head_size") != c.head_dim)
-    fail("{}: block_count / embedding_length / wkv.head_size disagree with radlads.student_config", path);
+    fail("{}: block_count / embedding_length / wkv.head_size disagree with the student config", path);
   for (auto& ti : f.tensors()) m.source_dtypes[ggml_type_name(ti.type)]++;
   m.weights["model.embed_tokens.weight"] = load(f, "token_embd.weight", {c.n_vocab, c.n_embd});
   m.weights["model.norm.weight"] = load(f, "output_norm.weight", {c.n_embd});

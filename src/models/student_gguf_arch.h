@@ -2,6 +2,8 @@
 // (models/mixers/rad_rwkv6/gguf.cpp, models/mixers/rad_rwkv7/gguf.cpp) and what they share.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 #include "io/gguf.h"
@@ -31,9 +33,11 @@ std::string rwkv6_options_blocker(const TeacherConfig& c, const StudentOptions& 
 std::string rwkv6_blocker(const Model& m);
 void rwkv6_write(GgufWriter& w, const Model& m, GgmlType dtype);
 void rwkv6_read(const GgufFile& f, Model& m);
+void rwkv6_config(const GgufFile& f, nlohmann::json& j);
 std::string rwkv7_options_blocker(const TeacherConfig& c, const StudentOptions& o);
 std::string rwkv7_blocker(const Model& m);
 void rwkv7_write(GgufWriter& w, const Model& m, GgmlType dtype);
 void rwkv7_read(const GgufFile& f, Model& m);
+void rwkv7_config(const GgufFile& f, nlohmann::json& j);
 
 }  // namespace radlads::student_gguf

@@ -14,6 +14,13 @@ namespace radlads {
 
 enum class StudentArch { None, RWKV6, RWKV7 };
 
+// The output gate on the time mix's result (the reference's gate_rank_type,
+// whose numbers these are): none, the full g = σ(x·gateᵀ) (gate.weight
+// [A, C]), or the low-rank g = σ(x·g1)·g2 (g1 [C, R], g2 [R, A]).
+enum class GateRank { None = 0, Full = 1, LowRank = 2 };
+const char* gate_rank_name(GateRank g);        // "none" / "full" / "lowrank"
+GateRank gate_rank_from_name(const std::string& s);  // throws Error
+
 struct StudentOptions {
   StudentArch arch = StudentArch::None;
   // LoRA ranks (read from tensor shapes when loading).
@@ -21,11 +28,12 @@ struct StudentOptions {
   int lora_decay = 0;         // v6 time_decay_w1 / v7 w1
   int lora_iclr = 0;          // v7 a1
   int lora_value = 0;         // v7 v1 (value residual mix)
-  int lora_gate = 0;          // v7 g1
+  int lora_gate = 0;          // g1 (the low-rank gate)
   bool use_rope = false;
   bool use_tokenshift = true;  // v6 only
   bool balance_state = true;
-  bool groupnorm_att = false;  // v7 only
+  bool groupnorm_att = false;  // GroupNorm ln_x on the time mix's output
+  GateRank gate = GateRank::LowRank;  // the architecture's default (v6: Full, v7: LowRank)
   // v7: students written before DESIGN.md's correction scaled p by N^-1/2 iff
   // balance_state (also before GroupNorm); they keep that function on load.
   bool legacy_output_scale = false;

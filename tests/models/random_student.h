@@ -14,6 +14,7 @@ struct StudentSpec {
   StudentArch arch;
   const char* teacher;  // "qwen2" (biases, GQA 4/2) or "llama" (no biases, GQA 4/1)
   int use_rope = 0, tokenshift = 1, balance = 1, groupnorm = 0, attention_layers = 0;
+  int gate = -1;  // GateRank (the reference's gate_rank_type); -1: the architecture's default
 };
 
 inline Model random_student(const StudentSpec& v, uint64_t seed) {
@@ -23,6 +24,7 @@ inline Model random_student(const StudentSpec& v, uint64_t seed) {
   o.use_rope = v.use_rope, o.use_tokenshift = v.tokenshift && v.arch == StudentArch::RWKV6;
   o.balance_state = v.balance, o.groupnorm_att = v.groupnorm;
   o.num_attention_layers = v.attention_layers;
+  if (v.gate >= 0) o.gate = GateRank(v.gate);
   Model m = init_student(t, o, seed);
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> n(0.0f, 0.2f);

@@ -37,11 +37,14 @@ std::set<std::string> reference_keys(const TeacherConfig& c, const StudentOption
       for (const char* n : {"self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias"}) k.insert(p + n);
     if (o.softmax_layer(l, c.n_layer)) continue;  // Qwen2Attention: q/k/v/o only
     const std::string a = p + "self_attn.";
-    if (v7) {  // every layer declares v0..v2 and r_k, gate_rank_type 2: g1, g2
-      for (const char* n : {"w0", "w1", "w2", "a0", "a1", "a2", "v0", "v1", "v2", "g1", "g2", "k_k", "k_a", "r_k"})
+    // gate_rank_type 1: gate.weight; 2: g1, g2; 0: nothing
+    if (o.gate == GateRank::Full) k.insert(a + "gate.weight");
+    if (o.gate == GateRank::LowRank) k.insert(a + "g1"), k.insert(a + "g2");
+    if (v7) {  // every layer declares v0..v2 and r_k
+      for (const char* n : {"w0", "w1", "w2", "a0", "a1", "a2", "v0", "v1", "v2", "k_k", "k_a", "r_k"})
         k.insert(a + n);
-    } else {  // gate_rank_type 1: gate.weight; the token shift's only with use_tokenshift
-      for (const char* n : {"time_decay", "time_decay_w1", "time_decay_w2", "gate.weight"}) k.insert(a + n);
+    } else {  // the token shift's only with use_tokenshift
+      for (const char* n : {"time_decay", "time_decay_w1", "time_decay_w2"}) k.insert(a + n);
       if (o.use_tokenshift)
         for (const char* n : {"time_maa_x", "time_maa_r", "time_maa_k", "time_maa_v", "time_maa_w", "time_maa_g",
                               "time_maa_w1", "time_maa_w2"})
@@ -66,6 +69,8 @@ const StudentSpec kSpecs[] = {
     {StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 0}, {StudentArch::RWKV6, "llama", 1, 0, 1, 1, 0},
     {StudentArch::RWKV7, "qwen2", 1, 0, 1, 0, 0}, {StudentArch::RWKV7, "llama", 0, 0, 0, 1, 0},
     {StudentArch::RWKV7, "qwen2", 1, 0, 0, 1, 1},
+    {StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 0, 2}, {StudentArch::RWKV7, "llama", 0, 0, 0, 0, 0, 1},
+    {StudentArch::RWKV7, "qwen2", 0, 0, 1, 0, 0, 0},
 };
 
 std::vector<float> logits(const Model& m, const std::vector<int32_t>& ids) {
@@ -85,7 +90,7 @@ TEST(ReferenceLayout, OurFoldersHoldExactlyTheReferenceKeys) {
     EXPECT_EQ(folder_keys(tmp.file("s")), reference_keys(m.cfg, m.student))
         << m.student.arch_name() << " " << spec.teacher;
     const nlohmann::json cfg = nlohmann::json::parse(read_text_file(tmp.file("s") + "/config.json"));
-    EXPECT_EQ(cfg.at("gate_rank_type"), spec.arch == StudentArch::RWKV7 ? 2 : 1);
+    EXPECT_EQ(cfg.at("gate_rank_type"), spec.gate >= 0 ? spec.gate : spec.arch == StudentArch::RWKV7 ? 2 : 1);
     EXPECT_EQ(cfg.at("attention_bias"), m.cfg.attn_bias);
     EXPECT_EQ(cfg.at("attention_output_bias"), false);
   }
@@ -146,8 +151,9 @@ TEST(ReferenceLayout, OptionsWeLackAreRefusedByName) {
   save_model_hf(m, tmp.file("s"));
   const std::string p = tmp.file("s") + "/config.json";
   const nlohmann::json cfg = nlohmann::json::parse(read_text_file(p));
-  for (const auto& [key, value] : {std::pair<std::string, nlohmann::json>{"gate_rank_type", 1},
-                                   {"attention_output_bias", true}}) {
+  for (const auto& [key, value] : {std::pair<std::string, nlohmann::json>{"gate_rank_type", 3},
+                                   {"attention_output_bias", true}, {"use_sliding_window", true},
+                                   {"lora_rank_tokenshift_typo", 32}, {"quantization_config", {{"bits", 4}}}}) {
     nlohmann::json c = cfg;
     c[key] = value;
     std::ofstream(p) << c.dump(2);
@@ -158,6 +164,25 @@ TEST(ReferenceLayout, OptionsWeLackAreRefusedByName) {
       EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
     }
   }
+}
+
+// Every field of the reference's configuration_rwkv7qwen2.py, with its own
+// defaults for the ones that do not change the network, loads.
+TEST(ReferenceLayout, EveryReferenceConfigFieldIsKnown) {
+  Model m = random_student(kSpecs[2], 11);
+  TempDir tmp;
+  save_model_hf(m, tmp.file("s"));
+  const std::string p = tmp.file("s") + "/config.json";
+  nlohmann::json cfg = nlohmann::json::parse(read_text_file(p));
+  const nlohmann::json inert = {{"initializer_range", 0.02},  {"use_cache", true},      {"rope_scaling", nullptr},
+                                {"use_sliding_window", false}, {"sliding_window", 4096}, {"max_window_layers", 28},
+                                {"attention_dropout", 0.0},    {"use_tokenshift", false}, {"lora_rank_gate", nullptr},
+                                {"transformers_version", "4.48.0"}, {"bos_token_id", 151643}, {"eos_token_id", 151645}};
+  for (const auto& [k, v] : inert.items()) cfg[k] = v;
+  std::ofstream(p) << cfg.dump(2);
+  const Model back = open_model(tmp.file("s"));
+  EXPECT_EQ(back.student.gate, m.student.gate);
+  EXPECT_EQ(back.student.lora_gate, m.student.lora_gate);  // from the tensor shapes
 }
 
 }  // namespace radlads

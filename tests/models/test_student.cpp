@@ -25,6 +25,7 @@ struct Variant {
   const char* name;
   StudentArch arch;
   int use_rope, tokenshift, balance, groupnorm, attention_layers;
+  int gate = -1;  // the reference's gate_rank_type; -1: the architecture's default
 };
 
 const Variant kVariants[] = {
@@ -32,13 +33,16 @@ const Variant kVariants[] = {
     {"v7", StudentArch::RWKV7, 1, 0, 1, 0, 0},        {"v7_norope_gn_nobal", StudentArch::RWKV7, 0, 0, 0, 1, 0},
     {"v7_hybrid", StudentArch::RWKV7, 1, 0, 1, 0, 1}, {"v6_hybrid", StudentArch::RWKV6, 0, 1, 1, 0, 1},
     {"v6_gn", StudentArch::RWKV6, 1, 1, 0, 1, 0},
+    {"v6_lowrank_gate", StudentArch::RWKV6, 0, 1, 1, 0, 0, 2}, {"v6_no_gate", StudentArch::RWKV6, 0, 0, 1, 0, 0, 0},
+    {"v7_full_gate", StudentArch::RWKV7, 0, 0, 1, 0, 0, 1},
+    {"v7_no_gate_hybrid", StudentArch::RWKV7, 1, 0, 0, 1, 1, 0},
 };
 
 // A student of the golden Qwen2 teacher (GQA 4/2, q/k/v biases) whose every
 // tensor is randomised (models/random_student.h).
 Model random_student(const Variant& v, uint64_t seed) {
-  return test::random_student({v.arch, "qwen2", v.use_rope, v.tokenshift, v.balance, v.groupnorm, v.attention_layers},
-                              seed);
+  return test::random_student(
+      {v.arch, "qwen2", v.use_rope, v.tokenshift, v.balance, v.groupnorm, v.attention_layers, v.gate}, seed);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // (exact at f32, byte-identical re-export) and refusals of what llama.cpp cannot
 // compute. The llama.cpp run itself is scripts/compare_student_llamacpp.py.
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include "core/error.h"
@@ -262,6 +263,11 @@ TEST(StudentGguf, RefusesWhatLlamaCppCannotCompute) {
   EXPECT_NE(why({StudentArch::RWKV6, "qwen2", 1, 1, 1}).find("use_rope=1"), std::string::npos);
   EXPECT_NE(why({StudentArch::RWKV6, "qwen2", 0, 1, 0}).find("balance_state=0"), std::string::npos);
   EXPECT_NE(why({StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 1}).find("num_attention_layers=1"), std::string::npos);
+  // the gates llama.cpp lacks: rwkv6qwen2 has only the full one, arwkv7 the low-rank one or none
+  EXPECT_NE(why({StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 0, 2}).find("gate_rank_type=2"), std::string::npos);
+  EXPECT_NE(why({StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 0, 0}).find("gate_rank_type=0"), std::string::npos);
+  EXPECT_NE(why({StudentArch::RWKV7, "llama", 0, 0, 0, 0, 0, 1}).find("gate_rank_type=1"), std::string::npos);
+  EXPECT_EQ(why({StudentArch::RWKV7, "llama", 0, 0, 0, 0, 0, 0}), "");
   Model m = random_student({StudentArch::RWKV7, "llama", 1, 0, 1}, 2);
   TempDir tmp;
   EXPECT_THROW(export_student_gguf(m, tmp.file("x.gguf"), GgmlType::F32), Error);
@@ -278,6 +284,78 @@ TEST(StudentGguf, ClampBound) {
   DecayClampBound b2 = rwkv6_decay_clamp_bound(m);
   EXPECT_GE(b2.may_bind, 1);
   EXPECT_GE(b2.max_bound, 5.0);
+}
+
+}  // namespace radlads
+
+namespace radlads {
+using namespace test;
+namespace {
+
+// The file as llama.cpp's converter would leave it: our export less the
+// radlads.student_config key (the layouts are the same; scripts/converter_gguf.py
+// writes one independently, checked against llama.cpp by ctest_oracle.sh).
+void strip_student_config(const std::string& from, const std::string& to,
+                          const std::function<void(const std::string&, Tensor&)>& edit = {}) {
+  GgufFile f(from);
+  GgufWriter w;
+  for (const auto& [k, v] : f.metadata())
+    if (k != "radlads.student_config") w.set(k, v);
+  for (const GgufTensorInfo& t : f.tensors()) {  // an f32 export: copied exactly
+    Tensor x = f.load_f32(t);
+    if (edit) edit(t.name, x);
+    w.add_tensor_f32(t.name, t.type, x);
+  }
+  w.write(to);
+}
+
+}  // namespace
+
+// Each llama.cpp-expressible option set comes back from the converter's
+// metadata and tensors alone, and scores as the student did.
+TEST(StudentGguf, ConverterLayoutImportsFromItsMetadataAlone) {
+  const StudentSpec specs[] = {
+      {StudentArch::RWKV6, "qwen2"},                          // GQA 4/2 (head_count_kv), biases
+      {StudentArch::RWKV6, "llama", 0, 0},                     // token shift off: zeros, read back as on
+      {StudentArch::RWKV7, "llama", 0, 0, 0, 1},               // GroupNorm, low-rank gate
+      {StudentArch::RWKV7, "llama", 0, 0, 0, 0, 0, 0},         // no GroupNorm, no gate
+  };
+  for (const StudentSpec& spec : specs) {
+    Model m = random_student(spec, 21);
+    TempDir tmp;
+    export_student_gguf(m, tmp.file("ours.gguf"), GgmlType::F32);
+    strip_student_config(tmp.file("ours.gguf"), tmp.file("conv.gguf"));
+    ASSERT_FALSE(GgufFile(tmp.file("conv.gguf")).opt_str("radlads.student_config").has_value());
+    Model back = import_student_gguf(tmp.file("conv.gguf"));
+    const StudentOptions &o = back.student, &want = m.student;
+    const std::string what = std::string(want.arch_name()) + " " + spec.teacher;
+    EXPECT_EQ(o.arch, want.arch) << what;
+    EXPECT_EQ(o.gate, want.gate) << what;
+    EXPECT_EQ(o.groupnorm_att, want.groupnorm_att) << what;
+    EXPECT_EQ(o.balance_state, want.balance_state) << what;
+    EXPECT_FALSE(o.use_rope) << what;
+    EXPECT_FALSE(o.legacy_output_scale) << what;
+    EXPECT_EQ(back.cfg.n_head_kv, want.arch == StudentArch::RWKV6 ? m.cfg.n_head_kv : m.cfg.n_head) << what;
+    EXPECT_EQ(back.cfg.attn_bias, m.cfg.attn_bias) << what;
+    EXPECT_LT(rel_err(logits_of(std::move(back)), logits_of(m)), 1e-5) << what;
+  }
+}
+
+// A GGUF whose arwkv7 graph has what RAD-RWKV7 lacks (ARWKV's token shift or
+// bonus r_k) is refused naming the tensor, not imported as another function.
+TEST(StudentGguf, ConverterLayoutWithTokenShiftIsRefused) {
+  Model m = random_student({StudentArch::RWKV7, "llama", 0, 0, 0, 1}, 22);
+  TempDir tmp;
+  export_student_gguf(m, tmp.file("ours.gguf"), GgmlType::F32);
+  strip_student_config(tmp.file("ours.gguf"), tmp.file("shift.gguf"), [](const std::string& name, Tensor& x) {
+    if (name == "blk.1.time_mix_lerp_fused.weight") x.data[3] = 0.5f;
+  });
+  try {
+    import_student_gguf(tmp.file("shift.gguf"));
+    ADD_FAILURE() << "a token shift was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("blk.1.time_mix_lerp_fused.weight"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace radlads

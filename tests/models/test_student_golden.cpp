@@ -121,6 +121,7 @@ struct Case {
     const json& op = j.at("options");
     o.use_tokenshift = op.at("use_tokenshift"), o.use_rope = op.at("use_rope");
     o.balance_state = op.at("balance_state"), o.groupnorm_att = op.at("groupnorm_att");
+    o.gate = GateRank(op.at("gate_rank_type").get<int>());  // the reference's numbering
     for (auto& [wname, e] : j.at("weights").items()) {
       const Golden g = golden_of(e);
       Tensor t(g.shape);
@@ -175,10 +176,11 @@ void check_all_grads(const Case& c, Checker& ck, const Arena& g) {
     const Golden gg = golden_of(e);
     double mx = 0;
     for (double x : gg.data) mx = std::max(mx, std::fabs(x));
-    const bool unused = c.m.student.arch == StudentArch::RWKV7 && c.m.student.balance_state &&
-                        (name.ends_with(".k_k") || name.ends_with(".k_a"));
+    const bool unused = (c.m.student.arch == StudentArch::RWKV7 && c.m.student.balance_state &&
+                         (name.ends_with(".k_k") || name.ends_with(".k_a"))) ||
+                        (c.m.student.gate == GateRank::None && name.ends_with(".time_maa_g"));  // x_g feeds the gate
     if (unused)
-      EXPECT_EQ(mx, 0.0) << c.name << ": " << name << " is unused with balance_state=1";
+      EXPECT_EQ(mx, 0.0) << c.name << ": " << name << " is unused with these options";
     else
       EXPECT_GT(mx, 1e-3) << c.name << ": golden grad " << name << " is (nearly) zero";
   }
@@ -239,6 +241,11 @@ TEST(StudentGolden, Rwkv6TimeMix) { run_rwkv6("v6"); }
 // The reference's ln_x on RAD-RWKV6 (groupnorm_att), with RoPE and balance_state = 0.
 TEST(StudentGolden, Rwkv6TimeMixGroupNorm) { run_rwkv6("v6_gn"); }
 
+// The reference's other gate_rank_types on RAD-RWKV6: the low-rank gate g1/g2,
+// and none (with token shift off, RoPE, balance_state = 0 and ln_x).
+TEST(StudentGolden, Rwkv6TimeMixLowRankGate) { run_rwkv6("v6_g2"); }
+TEST(StudentGolden, Rwkv6TimeMixNoGate) { run_rwkv6("v6_g0"); }
+
 void run_rwkv7_pair(const std::string& case_name) {
   Case c(golden_case(case_name));
   ASSERT_EQ(c.m.student.arch, StudentArch::RWKV7);
@@ -293,12 +300,19 @@ void run_rwkv7_pair(const std::string& case_name) {
 
 TEST(StudentGolden, Rwkv7PairBalanceStateRope) { run_rwkv7_pair("v7_bal"); }
 TEST(StudentGolden, Rwkv7PairGroupNormRope) { run_rwkv7_pair("v7_gn"); }
+// The output scale rule (N^-1/2 exactly without GroupNorm, whatever balance_state).
+TEST(StudentGolden, Rwkv7PairPlain) { run_rwkv7_pair("v7_plain"); }
+TEST(StudentGolden, Rwkv7PairBalanceStateGroupNorm) { run_rwkv7_pair("v7_bal_gn"); }
+// The reference's other gate_rank_types on RAD-RWKV7: the full gate, and none.
+TEST(StudentGolden, Rwkv7PairFullGate) { run_rwkv7_pair("v7_g1"); }
+TEST(StudentGolden, Rwkv7PairNoGate) { run_rwkv7_pair("v7_g0"); }
 
 // The file holds exactly the cases above, so that none is silently dropped.
 TEST(StudentGolden, FileHasEveryCase) {
   std::set<std::string> names;
   for (const json& c : golden_file().at("cases")) names.insert(c.at("name").get<std::string>());
-  EXPECT_EQ(names, (std::set<std::string>{"v6", "v6_gn", "v7_bal", "v7_gn", "v7_plain", "v7_bal_gn"}));
+  EXPECT_EQ(names, (std::set<std::string>{"v6", "v6_gn", "v7_bal", "v7_gn", "v7_plain", "v7_bal_gn", "v6_g2", "v6_g0",
+                                          "v7_g1", "v7_g0"}));
 }
 
 }  // namespace

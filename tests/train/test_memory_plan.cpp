@@ -21,6 +21,9 @@ const StudentSpec kSpecs[] = {
     {StudentArch::RWKV7, "qwen2", 1, 0, 1, 0, 0}, {StudentArch::RWKV7, "llama", 0, 0, 0, 1, 0},
     {StudentArch::RWKV7, "qwen2", 1, 0, 1, 0, 1}, {StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 1},
     {StudentArch::RWKV6, "llama", 1, 1, 0, 1, 0},
+    // the other output gates (the reference's gate_rank_type): low-rank and none on v6, full and none on v7
+    {StudentArch::RWKV6, "qwen2", 0, 1, 1, 0, 0, 2}, {StudentArch::RWKV6, "llama", 0, 1, 1, 1, 0, 0},
+    {StudentArch::RWKV7, "qwen2", 1, 0, 1, 0, 0, 1}, {StudentArch::RWKV7, "llama", 0, 0, 0, 1, 1, 0},
 };
 
 }  // namespace

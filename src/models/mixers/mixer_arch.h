@@ -34,6 +34,9 @@ struct MixerArch {
   void (*defaults)(StudentOptions& o, const TeacherConfig& c);
   void (*config_write)(nlohmann::json& j, const StudentOptions& o);
   void (*config_read)(const nlohmann::json& j, StudentOptions& o, const std::string& path);
+  // The config.json fields only this architecture has (space-separated): with
+  // the shared ones (student_options.cpp), every field a config may carry.
+  const char* config_fields;
 
   // Tensors: the (leaf, shape) list layer `layer` adds under
   // model.layers.<layer>.self_attn., in a fixed order; step 0's value of one
@@ -70,6 +73,9 @@ struct MixerArch {
   std::string (*gguf_blocker)(const Model& m);
   void (*gguf_write)(GgufWriter& w, const Model& m, GgmlType dtype);
   void (*gguf_read)(const GgufFile& f, Model& m);
+  // A GGUF llama.cpp's own converter wrote (no radlads.student_config): the
+  // architecture's config.json fields its metadata and tensors imply.
+  void (*gguf_config)(const GgufFile& f, nlohmann::json& j);
   std::string (*gguf_export_note)(const Model& m);
 };
 

@@ -2,10 +2,12 @@
 // mixer, decode state and llama.cpp GGUF form (DESIGN.md, Students).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
 #include "models/mixers/mixer_arch.h"
+#include "models/mixers/output_gate.h"
 #include "models/mixers/rad_rwkv6/time_mix.h"
 #include "models/student_gguf.h"
 #include "models/student_gguf_arch.h"
@@ -21,20 +23,20 @@ void defaults(StudentOptions& o, const TeacherConfig& c) {
   o.lora_decay = c.n_embd < 4096 ? 64 : 128;
   o.use_tokenshift = true;
   o.use_rope = false;
+  o.gate = GateRank::Full;
+  // The low-rank gate's rank, as the reference computes it: round(C^0.8·0.6 / 32)·32, at least 32.
+  o.lora_gate = std::max(1, int(std::lround(std::pow(double(c.n_embd), 0.8) * 0.6 / 32.0))) * 32;
 }
 
 void config_write(nlohmann::json& j, const StudentOptions& o) {
   j["use_tokenshift"] = o.use_tokenshift;
   j["groupnorm_att"] = o.groupnorm_att;
-  j["gate_rank_type"] = 1;  // the full gate g = σ(x·gateᵀ)
   j["lora_rank_tokenshift"] = o.lora_tokenshift;
   j["lora_rank_decay"] = o.lora_decay;
 }
 
 void config_read(const nlohmann::json& j, StudentOptions& o, const std::string& path) {
-  if (j.contains("gate_rank_type") && j["gate_rank_type"] != 1)
-    fail("{}: gate_rank_type {} is not supported for rwkv6qwen2 yet (1: the full gate, gate.weight)", path,
-         j["gate_rank_type"].dump());
+  o.gate = GateRank::Full;  // the reference's default gate_rank_type (1)
   o.use_tokenshift = config_flag(j, "use_tokenshift", true, path);
   o.groupnorm_att = config_flag(j, "groupnorm_att", false, path);  // the reference's ln_x
 }
@@ -49,7 +51,7 @@ void layer_tensors(const TeacherConfig& c, const StudentOptions& o, int layer,
   out.push_back({"time_decay", {1, 1, A}});
   out.push_back({"time_decay_w1", {C, o.lora_decay}});
   out.push_back({"time_decay_w2", {o.lora_decay, A}});
-  out.push_back({"gate.weight", {A, C}});
+  output_gate_tensors(C, A, o, out);
   if (o.groupnorm_att) {
     out.push_back({"ln_x.weight", {A}});
     out.push_back({"ln_x.bias", {A}});
@@ -61,6 +63,8 @@ void init_tensor(const std::string& leaf, Tensor& t, int layer, int n_layer, std
   const int64_t A = t.numel();
   if (leaf == "time_maa_x" || leaf == "ln_x.weight") {
     std::fill(t.data.begin(), t.data.end(), 1.0f);
+  } else if (leaf == "g2") {  // the low-rank gate, as the reference starts it
+    orthogonal_init(t, 0.1, rng);
   } else if (leaf == "time_maa_w2" || leaf == "time_decay_w2") {
     std::uniform_real_distribution<float> u(-0.01f, 0.01f);
     for (auto& x : t.data) x = u(rng);
@@ -68,7 +72,7 @@ void init_tensor(const std::string& leaf, Tensor& t, int layer, int n_layer, std
     for (int64_t i = 0; i < A; i++)
       t.data[size_t(i)] = float(-6.0 + 5.0 * std::pow(double(i) / double(A - 1), 0.7 + 1.3 * ratio));
   }
-  // Everything else (the other maa, time_maa_w1, time_decay_w1, gate) starts at 0.
+  // Everything else (the other maa, time_maa_w1, time_decay_w1, gate, g1) starts at 0.
 }
 
 void read_ranks(const Model& m, StudentOptions& o) {
@@ -78,6 +82,7 @@ void read_ranks(const Model& m, StudentOptions& o) {
   if (m.w(p + "time_maa_w1").dim(1) % 5 != 0) fail("{}: {}time_maa_w1 width is not a multiple of 5", m.path, p);
   o.lora_tokenshift = int(m.w(p + "time_maa_w1").dim(1)) / 5;
   o.lora_decay = int(m.w(p + "time_decay_w1").dim(1));
+  if (o.gate == GateRank::LowRank) o.lora_gate = int(m.w(p + "g1").dim(1));
 }
 
 std::unique_ptr<TokenMixer> make(const Backend& be, Workspace& ws, const Model& m, int layer) {
@@ -125,12 +130,13 @@ MixerTrainFloats train_floats(const TeacherConfig& c, const StudentOptions& o, i
   const int64_t C = c.n_embd, A = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
   const int64_t R = o.lora_tokenshift, Rd = o.lora_decay;
   MixerTrainFloats f;
-  // x5, r k v, the decay LoRA's hidden, dd g, ke ve logw kbal out go
-  f.forward = 5 * C + A + 2 * KD + Rd + 2 * A + 6 * A;
+  const bool gated = o.gate != GateRank::None;
+  // x5, r k v, the decay LoRA's hidden, dd, the gate, ke ve logw kbal out, go
+  f.forward = 5 * C + A + 2 * KD + Rd + A + output_gate_forward_floats(A, o) + 5 * A + (gated ? A : 0);
   if (o.use_tokenshift) f.forward += 3 * C + 5 * R + 5 * C;  // x₋₁ δ xxx, h, m
   if (o.groupnorm_att) f.forward += A + 2 * c.n_head;       // ln_x's output, mean, rstd
-  // d_go d_g d_out, d_r d_kb d_ve d_lw, d_k d_v, d_x5, d_dh
-  f.backward = 3 * A + 4 * A + 2 * KD + 5 * C + Rd;
+  // d_out (d_go d_g), d_r d_kb d_ve d_lw, d_k d_v, d_x5, d_dh, the gate's scratch
+  f.backward = A + (gated ? 2 * A : 0) + 4 * A + 2 * KD + 5 * C + Rd + output_gate_backward_floats(C, A, o, false);
   if (o.use_tokenshift) f.backward += 3 * C + 5 * R;         // d_δ d_m d_xxx, d_h
   return f;
 }
@@ -147,6 +153,7 @@ const MixerArch& rad_rwkv6_arch() {
                            defaults,
                            config_write,
                            config_read,
+                           "lora_rank_tokenshift",
                            layer_tensors,
                            init_tensor,
                            read_ranks,
@@ -160,6 +167,7 @@ const MixerArch& rad_rwkv6_arch() {
                            student_gguf::rwkv6_blocker,
                            student_gguf::rwkv6_write,
                            student_gguf::rwkv6_read,
+                           student_gguf::rwkv6_config,
                            export_note};
   return a;
 }

@@ -26,6 +26,9 @@ std::string rwkv6_options_blocker(const TeacherConfig&, const StudentOptions& o)
   if (o.use_rope) return "use_rope=1: llama.cpp's rwkv6qwen2 applies no RoPE to r and k";
   if (!o.balance_state) return "balance_state=0: llama.cpp's rwkv6qwen2 always writes k*(1-w) into the state";
   if (o.groupnorm_att) return "groupnorm_att=1: llama.cpp's rwkv6qwen2 has no ln_x GroupNorm";
+  if (o.gate != GateRank::Full)
+    return fmt::format("gate_rank_type={} ({} gate): llama.cpp's rwkv6qwen2 has only the full gate sigmoid(time_mix_gate*x_g)",
+                       int(o.gate), gate_rank_name(o.gate));
   return "";
 }
 
@@ -111,12 +114,32 @@ void rwkv6_write(GgufWriter& w, const Model& m, GgmlType dtype) {
   }
 }
 
+// What llama.cpp's converter writes for RWKV6Qwen2 says of the options: its
+// graph has a token shift, balance_state (k⊙(1−w)), the full gate, no RoPE and
+// no ln_x; GQA comes as attention.head_count_kv.
+void rwkv6_config(const GgufFile& f, nlohmann::json& j) {
+  if (f.find_tensor("blk.0.time_mix_first.weight"))
+    fail("{}: tensor 'blk.0.time_mix_first.weight': the RWKV6 bonus u, which RAD-RWKV6 lacks (llama.cpp computes "
+         "another function with it)", f.path());
+  const int64_t H = j.at("num_attention_heads").get<int64_t>();
+  const int64_t kv = f.opt_int("rwkv6qwen2.attention.head_count_kv").value_or(0);
+  if (kv < 0 || (kv > 0 && H % kv != 0))
+    fail("{}: rwkv6qwen2.attention.head_count_kv {} does not divide the {} heads", f.path(), kv, H);
+  j["num_key_value_heads"] = kv > 0 ? kv : H;
+  j["use_tokenshift"] = true;
+  j["balance_state"] = true;
+  j["groupnorm_att"] = false;
+  j["gate_rank_type"] = int(GateRank::Full);
+  j["lora_rank_tokenshift"] = f.get_int("rwkv6qwen2.time_mix_extra_dim");
+  j["lora_rank_decay"] = f.get_int("rwkv6qwen2.time_decay_extra_dim");
+}
+
 void rwkv6_read(const GgufFile& f, Model& m) {
   const TeacherConfig& c = m.cfg;
   const int64_t C = c.n_embd, KD = int64_t(c.n_head_kv) * c.head_dim;
   const int64_t R = f.get_int("rwkv6qwen2.time_mix_extra_dim"), Rd = f.get_int("rwkv6qwen2.time_decay_extra_dim");
   if (f.get_int("rwkv6qwen2.attention.head_count_kv") != c.n_head_kv)
-    fail("{}: attention.head_count_kv disagrees with radlads.student_config", f.path());
+    fail("{}: attention.head_count_kv disagrees with the student config", f.path());
   for (int l = 0; l < c.n_layer; l++) {
     auto put = [&](const char* n, Tensor t) { m.weights[attn(l, n)] = std::move(t); };
     auto get = [&](const char* n, Shape s) { return load(f, blk(l, n), std::move(s)); };

@@ -6,7 +6,7 @@
 namespace radlads {
 
 Rwkv6TimeMix::Rwkv6TimeMix(const Backend& be, Workspace& ws, const Model& m, int l)
-    : be_(be), ws_(ws), kern_(rwkv6_kernels(be)), p_("model.layers." + std::to_string(l) + ".self_attn."), opt_(m.student) {
+    : be_(be), ws_(ws), kern_(rwkv6_kernels(be)), p_("model.layers." + std::to_string(l) + ".self_attn."), opt_(m.student), gate_(m, p_) {
   auto P = [&](const char* n) { return m.w(p_ + n).ptr(); };
   auto B = [&](const char* n) -> const float* {
     const Tensor* t = m.find(p_ + n);
@@ -20,7 +20,6 @@ Rwkv6TimeMix::Rwkv6TimeMix(const Backend& be, Workspace& ws, const Model& m, int
   td_ = P("time_decay");
   tdw1_ = P("time_decay_w1");
   tdw2_ = P("time_decay_w2");
-  gate_ = P("gate.weight");
   if (opt_.groupnorm_att) ln_w_ = P("ln_x.weight"), ln_b_ = P("ln_x.bias");
   wq_ = P("q_proj.weight"), bq_ = B("q_proj.bias");
   wk_ = P("k_proj.weight"), bk_ = B("k_proj.bias");
@@ -53,20 +52,19 @@ void Rwkv6TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rop
     for (int s = 0; s < 5; s++) be_.copy(x5_.data() + s * M * C, xn, sizeof(float) * size_t(M * C));
   }
   const float *xr = x5_.data(), *xk = xr + M * C, *xv = xk + M * C, *xw = xv + M * C, *xg = xw + M * C;
-  sz(r_, M * A), sz(k_, M * KD), sz(v_, M * KD), sz(dh_, M * Rd_), sz(dd_, M * A), sz(g_, M * A);
+  sz(r_, M * A), sz(k_, M * KD), sz(v_, M * KD), sz(dh_, M * Rd_), sz(dd_, M * A);
   be_.matmul_forward(r_.data(), xr, wq_, bq_, M, C, A);
   be_.matmul_forward(k_.data(), xk, wk_, bk_, M, C, KD);
   be_.matmul_forward(v_.data(), xv, wv_, bv_, M, C, KD);
   be_.lora_matmul_forward(dh_.data(), xw, tdw1_, M, C, Rd_);
   be_.tanh_forward(dh_.data(), dh_.data(), M * Rd_);
   be_.lora_matmul_forward(dd_.data(), dh_.data(), tdw2_, M, Rd_, A);
-  be_.matmul_forward(g_.data(), xg, gate_, nullptr, M, C, A);
-  be_.sigmoid_forward(g_.data(), g_.data(), M * A);
+  g_ = gate_.forward(be_, ws_, xg, M, C, A);
   if (opt_.use_rope) {
     be_.rope_forward(r_.data(), io.pos, M, d.H, rope);
     be_.rope_forward(k_.data(), io.pos, M, d.KVH, rope);
   }
-  sz(ke_, M * A), sz(ve_, M * A), sz(logw_, M * A), sz(kbal_, M * A), sz(out_, M * A), sz(go_, M * A);
+  sz(ke_, M * A), sz(ve_, M * A), sz(logw_, M * A), sz(kbal_, M * A), sz(out_, M * A);
   be_.gqa_expand(ke_.data(), k_.data(), M, d.H, d.KVH, d.N);
   be_.gqa_expand(ve_.data(), v_.data(), M, d.H, d.KVH, d.N);
   kern_.decay(dd_.data(), logw_.data(), kbal_.data(), td_, ke_.data(), M, A, opt_.balance_state);
@@ -79,8 +77,12 @@ void Rwkv6TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rop
                            float(d.N) * 1e-5f);
     p = on_.data();
   }
-  be_.mul(go_.data(), g_.data(), p, M * A);
-  be_.matmul_forward(io.y, go_.data(), wo_, nullptr, M, A, C);
+  if (g_) {
+    sz(go_, M * A);
+    be_.mul(go_.data(), g_, p, M * A);
+    p = go_.data();
+  }
+  be_.matmul_forward(io.y, p, wo_, nullptr, M, A, C);
 }
 
 }  // namespace radlads

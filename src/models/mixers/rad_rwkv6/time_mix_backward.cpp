@@ -11,16 +11,21 @@ namespace radlads {
 void Rwkv6TimeMix::backward(float* d_xn, const float* d_y, const MixDims& d, const int32_t* pos,
                             const RopeTable& rope, Arena* g) {
   CHECK(zero_start_, "Rwkv6TimeMix::backward: the forward must start from zero shift and state (training windows)");
-  CHECK(int64_t(go_.size()) == d.M * d.A, "Rwkv6TimeMix::backward: dims differ from the preceding forward");
+  CHECK(int64_t(out_.size()) == d.M * d.A, "Rwkv6TimeMix::backward: dims differ from the preceding forward");
   const int64_t M = d.M, C = d.C, A = d.A, KD = d.KD;
   auto G = [&](const char* n) { return grad_ptr(g, p_, n); };
   auto sz = [this](std::span<float>& v, int64_t n) { v = ws_.take(n); };
 
-  // out = o_proj(g⊙p)
-  sz(d_go_, M * A), sz(d_g_, M * A), sz(d_out_, M * A);
-  be_.matmul_backward(d_go_.data(), G("o_proj.weight"), nullptr, d_y, go_.data(), wo_, M, A, C);
-  be_.mul_backward(d_g_.data(), d_out_.data(), d_go_.data(), g_.data(), opt_.groupnorm_att ? on_.data() : out_.data(),
-                   M * A);
+  // out = o_proj(g⊙p), or o_proj(p) without a gate
+  const float* p = opt_.groupnorm_att ? on_.data() : out_.data();
+  sz(d_out_, M * A);
+  if (g_) {
+    sz(d_go_, M * A), sz(d_g_, M * A);
+    be_.matmul_backward(d_go_.data(), G("o_proj.weight"), nullptr, d_y, go_.data(), wo_, M, A, C);
+    be_.mul_backward(d_g_.data(), d_out_.data(), d_go_.data(), g_, p, M * A);
+  } else {
+    be_.matmul_backward(d_out_.data(), G("o_proj.weight"), nullptr, d_y, p, wo_, M, A, C);
+  }
   // groupnorm_att: per-head GroupNorm·ln_x (in place: d_out_ becomes ∂/∂p before the norm)
   if (opt_.groupnorm_att)
     be_.group_norm_backward(d_out_.data(), G("ln_x.weight"), G("ln_x.bias"), d_out_.data(), out_.data(), ln_w_,
@@ -52,9 +57,8 @@ void Rwkv6TimeMix::backward(float* d_xn, const float* d_y, const MixDims& d, con
   float *dxr = d_x5_.data(), *dxk = dxr + M * C, *dxv = dxk + M * C, *dxw = dxv + M * C, *dxg = dxw + M * C;
   const float *xr = x5_.data(), *xk = xr + M * C, *xv = xk + M * C, *xw = xv + M * C, *xg = xw + M * C;
 
-  // g = σ(x_g·gateᵀ)  (d_g_ in place becomes the pre-sigmoid gradient)
-  be_.sigmoid_backward(d_g_.data(), d_g_.data(), g_.data(), M * A);
-  be_.matmul_backward(dxg, G("gate.weight"), nullptr, d_g_.data(), xg, gate_, M, C, A);
+  // the output gate on x_g (x_g's gradient is zero without one)
+  gate_.backward(be_, ws_, dxg, false, g_ ? d_g_.data() : nullptr, xg, M, C, A, g);
 
   // d = time_decay + tanh(x_w·decay_W1)·decay_W2
   be_.add_colsum(G("time_decay"), d_dd, M, A);

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "models/mixers/mixer_arch.h"
+#include "models/mixers/output_gate.h"
 #include "models/mixers/rad_rwkv7/time_mix.h"
 #include "models/student_gguf_arch.h"
 #include "models/student_weights.h"
@@ -24,6 +25,7 @@ void defaults(StudentOptions& o, const TeacherConfig& c) {
   o.lora_iclr = rank(0.5, 1.8);
   o.lora_value = rank(0.5, 1.3);
   o.lora_gate = rank(0.8, 0.6);
+  o.gate = GateRank::LowRank;
   o.use_tokenshift = false;
   o.use_rope = true;  // the paper's best RAD-RWKV7 row uses RoPE
 }
@@ -32,18 +34,14 @@ void config_write(nlohmann::json& j, const StudentOptions& o) {
   j["groupnorm_att"] = o.groupnorm_att;
   // Which output-scale rule the weights were trained under (see StudentOptions).
   j["rwkv7_output_scale"] = o.legacy_output_scale ? "balance_state" : "groupnorm";
-  j["gate_rank_type"] = 2;  // the low-rank gate g = σ(x·g1)·g2
   j["lora_rank_decay"] = o.lora_decay;
   j["lora_rank_iclr"] = o.lora_iclr;
   j["lora_rank_value_residual_mix"] = o.lora_value;
-  j["lora_rank_gate"] = o.lora_gate;
 }
 
 void config_read(const nlohmann::json& j, StudentOptions& o, const std::string& path) {
   o.groupnorm_att = config_flag(j, "groupnorm_att", false, path);
-  if (j.contains("gate_rank_type") && j["gate_rank_type"] != 2)
-    fail("{}: gate_rank_type {} is not supported for rwkv7qwen2 yet (2: the low-rank gate g1, g2)", path,
-         j["gate_rank_type"].dump());
+  o.gate = GateRank::LowRank;  // the reference's default gate_rank_type (2)
   // Absent: a radlads student from before the correction (those carry
   // teacher_model_type) keeps the old rule; anything else (the reference's
   // configs) follows the reference's.
@@ -71,8 +69,7 @@ void layer_tensors(const TeacherConfig& c, const StudentOptions& o, int layer,
     out.push_back({"v1", {C, o.lora_value}});
     out.push_back({"v2", {o.lora_value, A}});
   }
-  out.push_back({"g1", {C, o.lora_gate}});
-  out.push_back({"g2", {o.lora_gate, A}});
+  output_gate_tensors(C, A, o, out);
   out.push_back({"k_k", {1, 1, A}});
   out.push_back({"k_a", {1, 1, A}});
   if (o.groupnorm_att) {
@@ -105,7 +102,7 @@ void read_ranks(const Model& m, StudentOptions& o) {
   };
   o.lora_decay = dim(l, "w1");
   o.lora_iclr = dim(l, "a1");
-  o.lora_gate = dim(l, "g1");
+  if (o.gate == GateRank::LowRank) o.lora_gate = dim(l, "g1");
   for (int k = l + 1; k < m.cfg.n_layer; k++)  // layer 0 has no value-residual mix
     if (!o.softmax_layer(k, m.cfg.n_layer)) {
       o.lora_value = dim(k, "v1");
@@ -149,14 +146,16 @@ int64_t shift_floats(const TeacherConfig&) { return 0; }  // no token shift
 // every parameter trained.
 MixerTrainFloats train_floats(const TeacherConfig& c, const StudentOptions& o, int layer) {
   const int64_t C = c.n_embd, A = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
-  const int64_t Rw = o.lora_decay, Ra = o.lora_iclr, Rg = o.lora_gate, Rv = o.lora_value;
+  const int64_t Rw = o.lora_decay, Ra = o.lora_iclr, Rv = o.lora_value;
+  const bool gated = o.gate != GateRank::None;
   MixerTrainFloats f;
-  // x, r k v, the LoRAs' hidden and outputs, ke ve kk κ k̃, vmix, ka kb p pn gp
-  f.forward = C + A + 2 * KD + (Rw + Ra + Rg + 4 * A) + 5 * A + A + 5 * A;
+  // x, r k v, the decay and iclr LoRAs' hidden and outputs, the gate, ke ve kk κ k̃, vmix, ka kb p pn, gp
+  f.forward = C + A + 2 * KD + (Rw + Ra + 3 * A) + output_gate_forward_floats(A, o) + 5 * A + A + 4 * A +
+              (gated ? A : 0);
   if (layer > 0) f.forward += Rv + A;                 // value-residual LoRA
   if (o.groupnorm_att) f.forward += 2 * c.n_head;     // GroupNorm mean, rstd
-  // d_gp d_g, d_r d_w d_k̃ d_vm d_ka d_kb, d_k d_v, the LoRAs' hidden, d_tmp
-  f.backward = 2 * A + 6 * A + 2 * KD + Rg + Ra + Rw + C;
+  // d_gp (d_g), d_r d_w d_k̃ d_vm d_ka d_kb, d_k d_v, the LoRAs' hidden, d_tmp, the gate's scratch
+  f.backward = A + (gated ? A : 0) + 6 * A + 2 * KD + Ra + Rw + C + output_gate_backward_floats(C, A, o, true);
   if (layer > 0) f.backward += A + Rv;
   if (!o.balance_state) f.backward += 2 * A;          // k_k, k_a column sums
   return f;
@@ -175,6 +174,7 @@ const MixerArch& rad_rwkv7_arch() {
                            defaults,
                            config_write,
                            config_read,
+                           "lora_rank_iclr lora_rank_value_residual_mix rwkv7_output_scale",
                            layer_tensors,
                            init_tensor,
                            read_ranks,
@@ -188,6 +188,7 @@ const MixerArch& rad_rwkv7_arch() {
                            student_gguf::rwkv7_blocker,
                            student_gguf::rwkv7_write,
                            student_gguf::rwkv7_read,
+                           student_gguf::rwkv7_config,
                            export_note};
   return a;
 }

@@ -37,6 +37,8 @@ std::string rwkv7_options_blocker(const TeacherConfig& c, const StudentOptions& 
   if (o.balance_state)
     return "balance_state=1: llama.cpp's arwkv7 writes k*(1+(a-1)*k_a) into the state and forgets along normalize(k*k_k); "
            "ours writes k*(1-w+a) along k/|k| and scales the output by N^-1/2, which no constant k_a/k_k expresses";
+  if (o.gate == GateRank::Full)
+    return "gate_rank_type=1 (full gate): llama.cpp's arwkv7 has the low-rank gate g2*sigmoid(g1*x) or none";
   if (c.attn_bias)
     return "the teacher's q/k/v biases (the student starts from them): llama.cpp's arwkv7 receptance/key/value have no "
            "biases; rad-rwkv6 (rwkv6qwen2) has them";
@@ -82,11 +84,13 @@ void rwkv7_write(GgufWriter& w, const Model& m, GgmlType dtype) {
   w.set(a + ".attention.decay_lora_rank", GgufValue::of_u32(uint32_t(o.lora_decay)));
   w.set(a + ".attention.iclr_lora_rank", GgufValue::of_u32(uint32_t(o.lora_iclr)));
   w.set(a + ".attention.value_residual_mix_lora_rank", GgufValue::of_u32(uint32_t(o.lora_value)));
-  w.set(a + ".attention.gate_lora_rank", GgufValue::of_u32(uint32_t(o.lora_gate)));
+  const bool gated = o.gate == GateRank::LowRank;  // else no gate (the options blocker refuses the full one)
+  w.set(a + ".attention.gate_lora_rank", GgufValue::of_u32(gated ? uint32_t(o.lora_gate) : 0));
   const float rs = float(r_scale(m));
   for (int l = 0; l < c.n_layer; l++) {
     auto P = [&](const char* n) -> const Tensor& { return m.w(attn(l, n)); };
-    add(w, blk(l, "time_mix_lerp_fused.weight"), Tensor({6, 1, 1, C}), dtype);  // no token shift
+    // No token shift: zeros, one slice per input (r,w,k,v,a and g when gated).
+    add(w, blk(l, "time_mix_lerp_fused.weight"), Tensor({gated ? 6 : 5, 1, 1, C}), dtype);
     add(w, blk(l, "time_mix_w0.weight"), vec(P("w0")), dtype);
     add(w, blk(l, "time_mix_w1.weight"), transpose2d(P("w1")), dtype);
     add(w, blk(l, "time_mix_w2.weight"), transpose2d(P("w2")), dtype);
@@ -102,8 +106,10 @@ void rwkv7_write(GgufWriter& w, const Model& m, GgmlType dtype) {
       add(w, blk(l, "time_mix_v1.weight"), Tensor({o.lora_iclr, C}), dtype);
       add(w, blk(l, "time_mix_v2.weight"), Tensor({C, o.lora_iclr}), dtype);
     }
-    add(w, blk(l, "time_mix_g1.weight"), transpose2d(P("g1")), dtype);
-    add(w, blk(l, "time_mix_g2.weight"), transpose2d(P("g2")), dtype);
+    if (gated) {
+      add(w, blk(l, "time_mix_g1.weight"), transpose2d(P("g1")), dtype);
+      add(w, blk(l, "time_mix_g2.weight"), transpose2d(P("g2")), dtype);
+    }
     add(w, blk(l, "time_mix_k_k.weight"), vec(P("k_k")), dtype);
     add(w, blk(l, "time_mix_k_a.weight"), vec(P("k_a")), dtype);
     add(w, blk(l, "time_mix_r_k.weight"), Tensor({C}), dtype);  // no bonus term
@@ -126,19 +132,39 @@ static void require_zero(const GgufFile& f, const std::string& name, const Tenso
     if (x != 0.0f) fail("{}: tensor '{}' is not zero; radlads' RAD-RWKV7 has {}", f.path(), name, why);
 }
 
+// What llama.cpp's converter writes for ARWKV7 says of the options: no RoPE,
+// balance_state 0 (k_k, k_a), full-width keys and values (no GQA), GroupNorm
+// where time_mix_ln exists, the low-rank gate where g1/g2 exist (else none).
+// Its token shift and bonus must be zero (rwkv7_read checks): RAD-RWKV7 has neither.
+void rwkv7_config(const GgufFile& f, nlohmann::json& j) {
+  const std::string a = "arwkv7.attention.";
+  const bool gated = f.opt_int(a + "gate_lora_rank").value_or(0) > 0 && f.find_tensor("blk.0.time_mix_g1.weight");
+  j["use_tokenshift"] = false;
+  j["balance_state"] = false;
+  j["groupnorm_att"] = f.find_tensor("blk.0.time_mix_ln.weight") != nullptr;
+  j["rwkv7_output_scale"] = "groupnorm";  // llama.cpp's rule is the reference's
+  j["gate_rank_type"] = int(gated ? GateRank::LowRank : GateRank::None);
+  j["lora_rank_decay"] = f.get_int(a + "decay_lora_rank");
+  j["lora_rank_iclr"] = f.get_int(a + "iclr_lora_rank");
+  j["lora_rank_value_residual_mix"] = f.get_int(a + "value_residual_mix_lora_rank");
+  j["lora_rank_gate"] = gated ? f.get_int(a + "gate_lora_rank") : 0;
+}
+
 void rwkv7_read(const GgufFile& f, Model& m) {
   const TeacherConfig& c = m.cfg;
   const StudentOptions& o = m.student;
   const int64_t C = c.n_embd, N = c.head_dim, KD = int64_t(c.n_head_kv) * N, group = c.n_head / c.n_head_kv;
   auto rank = [&](const char* k) { return f.get_int(std::string("arwkv7.attention.") + k); };
   const int64_t Rw = rank("decay_lora_rank"), Ra = rank("iclr_lora_rank"), Rv = rank("value_residual_mix_lora_rank"),
-                Rg = rank("gate_lora_rank");
+                Rg = f.opt_int("arwkv7.attention.gate_lora_rank").value_or(0);  // optional in llama.cpp
   const float inv_rs = float(1.0 / r_scale(m));
   for (int l = 0; l < c.n_layer; l++) {
     auto put = [&](const char* n, Tensor t) { m.weights[attn(l, n)] = std::move(t); };
     auto get = [&](const char* n, Shape s) { return load(f, blk(l, n), std::move(s)); };
     auto row = [&](const char* n) { return reshaped(get(n, {C}), {1, 1, C}); };
-    require_zero(f, blk(l, "time_mix_lerp_fused.weight"), get("time_mix_lerp_fused.weight", {6, 1, 1, C}), "no token shift");
+    const bool gated = o.gate == GateRank::LowRank;
+    require_zero(f, blk(l, "time_mix_lerp_fused.weight"), get("time_mix_lerp_fused.weight", {gated ? 6 : 5, 1, 1, C}),
+                 "no token shift");
     require_zero(f, blk(l, "time_mix_r_k.weight"), get("time_mix_r_k.weight", {C}), "no bonus term");
     put("w0", row("time_mix_w0.weight"));
     put("w1", transpose2d(get("time_mix_w1.weight", {Rw, C})));
@@ -151,8 +177,10 @@ void rwkv7_read(const GgufFile& f, Model& m) {
       put("v1", transpose2d(get("time_mix_v1.weight", {Rv, C})));
       put("v2", transpose2d(get("time_mix_v2.weight", {C, Rv})));
     }
-    put("g1", transpose2d(get("time_mix_g1.weight", {Rg, C})));
-    put("g2", transpose2d(get("time_mix_g2.weight", {C, Rg})));
+    if (gated) {
+      put("g1", transpose2d(get("time_mix_g1.weight", {Rg, C})));
+      put("g2", transpose2d(get("time_mix_g2.weight", {C, Rg})));
+    }
     put("k_k", row("time_mix_k_k.weight"));
     put("k_a", row("time_mix_k_a.weight"));
     Tensor r = get("time_mix_receptance.weight", {C, C});

@@ -5,7 +5,7 @@
 namespace radlads {
 
 Rwkv7TimeMix::Rwkv7TimeMix(const Backend& be, Workspace& ws, const Model& m, int l)
-    : be_(be), ws_(ws), kern_(rwkv7_kernels(be)), p_("model.layers." + std::to_string(l) + ".self_attn."), layer_(l), opt_(m.student) {
+    : be_(be), ws_(ws), kern_(rwkv7_kernels(be)), p_("model.layers." + std::to_string(l) + ".self_attn."), layer_(l), opt_(m.student), gate_(m, p_) {
   auto P = [&](const char* n) { return m.w(p_ + n).ptr(); };
   auto B = [&](const char* n) -> const float* {
     const Tensor* t = m.find(p_ + n);
@@ -14,7 +14,6 @@ Rwkv7TimeMix::Rwkv7TimeMix(const Backend& be, Workspace& ws, const Model& m, int
   w0_ = P("w0"), w1_ = P("w1"), w2_ = P("w2");
   a0_ = P("a0"), a1_ = P("a1"), a2_ = P("a2");
   if (l > 0) v0_ = P("v0"), v1_ = P("v1"), v2_ = P("v2");
-  g1_ = P("g1"), g2_ = P("g2");
   k_k_ = P("k_k"), k_a_ = P("k_a");
   if (opt_.groupnorm_att) ln_w_ = P("ln_x.weight"), ln_b_ = P("ln_x.bias");
   wq_ = P("q_proj.weight"), bq_ = B("q_proj.bias");
@@ -23,7 +22,6 @@ Rwkv7TimeMix::Rwkv7TimeMix(const Backend& be, Workspace& ws, const Model& m, int
   wo_ = P("o_proj.weight");
   Rw_ = int(m.w(p_ + "w1").dim(1));
   Ra_ = int(m.w(p_ + "a1").dim(1));
-  Rg_ = int(m.w(p_ + "g1").dim(1));
   if (l > 0) Rv_ = int(m.w(p_ + "v1").dim(1));
 }
 
@@ -41,15 +39,13 @@ void Rwkv7TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rop
   be_.matmul_forward(k_.data(), x, wk_, bk_, M, C, KD);
   be_.matmul_forward(v_.data(), x, wv_, bv_, M, C, KD);
   // Decay, in-context learning rate, gate: the LoRAs.
-  sz(wh_, M * Rw_), sz(sw_, M * A), sz(w_, M * A), sz(ah_, M * Ra_), sz(a_, M * A), sz(gh_, M * Rg_), sz(g_, M * A);
+  sz(wh_, M * Rw_), sz(sw_, M * A), sz(w_, M * A), sz(ah_, M * Ra_), sz(a_, M * A);
   be_.lora_matmul_forward(wh_.data(), x, w1_, M, C, Rw_);
   be_.tanh_forward(wh_.data(), wh_.data(), M * Rw_);
   be_.lora_matmul_forward(sw_.data(), wh_.data(), w2_, M, Rw_, A);
   be_.lora_matmul_forward(ah_.data(), x, a1_, M, C, Ra_);
   be_.lora_matmul_forward(a_.data(), ah_.data(), a2_, M, Ra_, A);
-  be_.lora_matmul_forward(gh_.data(), x, g1_, M, C, Rg_);
-  be_.sigmoid_forward(gh_.data(), gh_.data(), M * Rg_);
-  be_.lora_matmul_forward(g_.data(), gh_.data(), g2_, M, Rg_, A);
+  g_ = gate_.forward(be_, ws_, x, M, C, A);
   kern_.decay_iclr(sw_.data(), w_.data(), a_.data(), w0_, a0_, M, A);
   if (opt_.use_rope) {  // before the GQA expansion, as the reference does
     be_.rope_forward(r_.data(), io.pos, M, d.H, rope);
@@ -72,7 +68,7 @@ void Rwkv7TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rop
     be_.lora_matmul_forward(vs_.data(), vh_.data(), v2_, M, Rv_, A);
     kern_.value_residual(vs_.data(), vmix_.data(), ve_.data(), io.v_first, v0_, M, A);
   }
-  sz(ka_, M * A), sz(kb_, M * A), sz(p_raw_, M * A), sz(pn_, M * A), sz(gp_, M * A);
+  sz(ka_, M * A), sz(kb_, M * A), sz(p_raw_, M * A), sz(pn_, M * A);
   kern_.ka_kb(ka_.data(), kb_.data(), kappa_.data(), a_.data(), M * A);
   be_.wkv7_forward(p_raw_.data(), io.state, r_.data(), w_.data(), kt_.data(), vmix_.data(), ka_.data(), kb_.data(),
                d.B, d.T, d.H, d.N, opt_.rwkv7_output_scale(d.N));
@@ -83,8 +79,13 @@ void Rwkv7TimeMix::forward(const MixDims& d, TimeMixIO& io, const RopeTable& rop
   } else {
     be_.copy(pn_.data(), p_raw_.data(), sizeof(float) * size_t(M * A));
   }
-  be_.mul(gp_.data(), g_.data(), pn_.data(), M * A);
-  be_.matmul_forward(io.y, gp_.data(), wo_, nullptr, M, A, C);
+  const float* p = pn_.data();
+  if (g_) {
+    sz(gp_, M * A);
+    be_.mul(gp_.data(), g_, p, M * A);
+    p = gp_.data();
+  }
+  be_.matmul_forward(io.y, p, wo_, nullptr, M, A, C);
 }
 
 }  // namespace radlads

@@ -11,16 +11,21 @@ namespace radlads {
 void Rwkv7TimeMix::backward(float* d_xn, float* d_v_first, const float* d_y, const MixDims& d, const int32_t* pos,
                             const float* v_first, const RopeTable& rope, Arena* g) {
   CHECK(zero_start_, "Rwkv7TimeMix::backward: the forward must start from a zero state (training windows)");
-  CHECK(int64_t(gp_.size()) == d.M * d.A, "Rwkv7TimeMix::backward: dims differ from the preceding forward");
+  CHECK(int64_t(pn_.size()) == d.M * d.A, "Rwkv7TimeMix::backward: dims differ from the preceding forward");
   CHECK(layer_ == 0 || v_first, "Rwkv7TimeMix::backward: layer {} needs v_first", layer_);
   const int64_t M = d.M, C = d.C, A = d.A, KD = d.KD;
   auto G = [&](const char* n) { return grad_ptr(g, p_, n); };
   auto sz = [this](std::span<float>& v, int64_t n) { v = ws_.take(n); };
 
-  // out = o_proj(g⊙p)   (d_gp_ in place becomes ∂/∂p after d_g_ is taken)
-  sz(d_gp_, M * A), sz(d_g_, M * A);
-  be_.matmul_backward(d_gp_.data(), G("o_proj.weight"), nullptr, d_y, gp_.data(), wo_, M, A, C);
-  be_.mul_backward(d_g_.data(), d_gp_.data(), d_gp_.data(), g_.data(), pn_.data(), M * A);
+  // out = o_proj(g⊙p)   (d_gp_ in place becomes ∂/∂p after d_g_ is taken), or o_proj(p)
+  sz(d_gp_, M * A);
+  if (g_) {
+    sz(d_g_, M * A);
+    be_.matmul_backward(d_gp_.data(), G("o_proj.weight"), nullptr, d_y, gp_.data(), wo_, M, A, C);
+    be_.mul_backward(d_g_.data(), d_gp_.data(), d_gp_.data(), g_, pn_.data(), M * A);
+  } else {
+    be_.matmul_backward(d_gp_.data(), G("o_proj.weight"), nullptr, d_y, pn_.data(), wo_, M, A, C);
+  }
 
   // groupnorm_att: per-head GroupNorm·ln_x (in place: d_gp_ becomes ∂/∂p_raw)
   if (opt_.groupnorm_att)
@@ -83,11 +88,7 @@ void Rwkv7TimeMix::backward(float* d_xn, float* d_v_first, const float* d_y, con
   be_.add_colsum(G("w0"), d_w_.data(), M, A);
   be_.add_colsum(G("a0"), d_a, M, A);
 
-  // The LoRAs, each down to its rank; the x gradients follow below.
-  // g = σ(x·g1)·g2
-  sz(d_gh_, M * Rg_);
-  be_.lora_matmul_backward(d_gh_.data(), G("g2"), d_g_.data(), gh_.data(), g2_, M, Rg_, A);
-  be_.sigmoid_backward(d_gh_.data(), d_gh_.data(), gh_.data(), M * Rg_);
+  // The LoRAs, each down to its rank; the x gradients follow below (the gate's last).
   // a = σ(a0 + (x·a1)·a2)
   sz(d_ah_, M * Ra_);
   be_.lora_matmul_backward(d_ah_.data(), G("a2"), d_a, ah_.data(), a2_, M, Ra_, A);
@@ -109,7 +110,7 @@ void Rwkv7TimeMix::backward(float* d_xn, float* d_v_first, const float* d_y, con
   }
   be_.lora_matmul_backward(d_xn, G("w1"), d_wh_.data(), x, w1_, M, C, Rw_, true);
   be_.lora_matmul_backward(d_xn, G("a1"), d_ah_.data(), x, a1_, M, C, Ra_, true);
-  be_.lora_matmul_backward(d_xn, G("g1"), d_gh_.data(), x, g1_, M, C, Rg_, true);
+  gate_.backward(be_, ws_, d_xn, true, g_ ? d_g_.data() : nullptr, x, M, C, A, g);
   if (layer_ > 0) be_.lora_matmul_backward(d_xn, G("v1"), d_vh_.data(), x, v1_, M, C, Rv_, true);
 }
 
