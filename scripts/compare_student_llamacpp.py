@@ -20,9 +20,16 @@ floor on log w binds (llama.cpp has none) and its effect can be measured.
 Exits 1 when f32 mean KL >= 1e-4 or f32 top-1 agreement < 99 % (unless
 --perturb-decay is given: then it only reports).
 
+--converter-layout writes the f32 GGUF with scripts/converter_gguf.py (llama.cpp's
+converter's layout, no radlads.student_config) instead of `radlads export`, and
+also scores that file with radlads (importing it from its metadata alone): both
+llama.cpp and our import must then agree with the folder. --init-args passes
+more student options to `radlads init` (e.g. "--gate none --groupnorm 1").
+
 usage: compare_student_llamacpp.py --bin build/radlads --teacher T.gguf --text F
        [--arch rad-rwkv6|rad-rwkv7] [--tokens 512] [--dtypes f32,f16,q8_0]
        [--perturb S] [--perturb-decay X] [--decode 64] [--threads N]
+       [--converter-layout] [--init-args "..."]
 """
 import argparse
 import json
@@ -114,6 +121,8 @@ def main():
     ap.add_argument("--decode", type=int, default=64, help="tokens to decode for the speed comparison (0: skip)")
     ap.add_argument("--prompt-tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())))
+    ap.add_argument("--converter-layout", action="store_true")
+    ap.add_argument("--init-args", default="")
     a = ap.parse_args()
     from llama_cpp import Llama
 
@@ -129,7 +138,7 @@ def compare_all(a, tmp, Llama):
     init = [a.bin, "init", "--teacher", a.teacher, "--arch", a.arch, "--out", student]
     if a.arch == "rad-rwkv7":  # the only options under which arwkv7 computes our function
         init += ["--use-rope", "0", "--balance-state", "0"]
-    run(init)
+    run(init + a.init_args.split())
     ids = [int(t) for t in run([a.bin, "tokenize", a.teacher, "--file", a.text, "--ids", "--no-special"]).stdout.split()]
     if len(ids) < a.tokens:
         sys.exit(f"{a.text}: only {len(ids)} tokens, need {a.tokens}")
@@ -157,7 +166,18 @@ def compare_all(a, tmp, Llama):
     ggufs = {}
     for dt in a.dtypes.split(","):
         g = os.path.join(tmp, f"student.{dt}.gguf")
-        out = run([a.bin, "export", student, "--format", "gguf", "--dtype", dt, "--out", g]).stdout
+        if a.converter_layout:
+            if dt != "f32":
+                sys.exit("--converter-layout writes f32 only")
+            here = os.path.dirname(os.path.abspath(__file__))
+            run([sys.executable, os.path.join(here, "converter_gguf.py"), student, g, "--tokenizer-from", a.teacher])
+            imp = os.path.join(tmp, "imported.npy")  # radlads reading the converter's file alone
+            run([a.bin, "score", g, "--ids-file", p, "--logits-out", imp])
+            results["import_vs_folder"] = compare(np.load(imp), ours)
+            print("import_vs_folder: " + json.dumps(results["import_vs_folder"]), flush=True)
+            out = ""
+        else:
+            out = run([a.bin, "export", student, "--format", "gguf", "--dtype", dt, "--out", g]).stdout
         clamp = re.search(r"can bind in (\d+) of (\d+) channels", out)
         if clamp:
             results["clamp_may_bind_channels"] = f"{clamp.group(1)}/{clamp.group(2)}"
@@ -168,6 +188,8 @@ def compare_all(a, tmp, Llama):
         ref = np.array(llm.scores[:a.tokens], dtype=np.float32)
         del llm
         results[dt] = compare(ours, ref)
+        if a.converter_layout:
+            results[dt]["import_vs_llamacpp"] = compare(np.load(imp), ref)
         if dt != "f32":
             # Our forward on the very weights the file holds (imported, dequantized): what
             # remains is llama.cpp's own arithmetic (it also rounds activations), not layout.
@@ -184,6 +206,8 @@ def compare_all(a, tmp, Llama):
     if a.perturb_decay or "f32" not in results:
         return 0
     ok = results["f32"]["mean_kl"] < 1e-4 and results["f32"]["top1"] >= 0.99
+    if a.converter_layout:  # our import of the converter's file computes the folder's function
+        ok = ok and results["import_vs_folder"]["mean_kl"] < 1e-6 and results["import_vs_folder"]["top1"] >= 0.999
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -3,7 +3,7 @@
 # exits 77 (CTest "skipped") only when llama_cpp is not installed and the
 # caller does not require it (RADLADS_REQUIRE_ORACLES=1); any other
 # problem (missing teacher or text, a mismatch) fails.
-#   ctest_oracle.sh teacher|teacher_qwen|tokenizer|student|student7|eval RADLADS_BIN
+#   ctest_oracle.sh teacher|teacher_qwen|tokenizer|student|student7|student_converter|student7_converter|student7_nogate|eval RADLADS_BIN
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 what=$1 bin=$2
@@ -28,6 +28,11 @@ case "$what" in
   # Perturbed students: every tensor non-zero, so the token-shift and decay LoRAs (zero after step 0) are live.
   student) exec $PY "$here/compare_student_llamacpp.py" --bin "$bin" --teacher "$MODEL" --text "$CACHE/text/heldout.txt" --tokens 512 --dtypes f32 --decode 0 --perturb 0.05 --arch rad-rwkv6 ;;
   student7) exec $PY "$here/compare_student_llamacpp.py" --bin "$bin" --teacher "$MODEL" --text "$CACHE/text/heldout.txt" --tokens 512 --dtypes f32 --decode 0 --perturb 0.05 --arch rad-rwkv7 ;;
+  # GGUFs in llama.cpp's converter layout (scripts/converter_gguf.py, no radlads.student_config): our import
+  # must equal the folder and llama.cpp; RAD-RWKV7 with GroupNorm, and without a gate (gate_rank_type 0).
+  student_converter) exec $PY "$here/compare_student_llamacpp.py" --bin "$bin" --teacher "$MODEL" --text "$CACHE/text/heldout.txt" --tokens 256 --dtypes f32 --decode 0 --perturb 0.05 --arch rad-rwkv6 --converter-layout ;;
+  student7_converter) exec $PY "$here/compare_student_llamacpp.py" --bin "$bin" --teacher "$MODEL" --text "$CACHE/text/heldout.txt" --tokens 256 --dtypes f32 --decode 0 --perturb 0.05 --arch rad-rwkv7 --converter-layout --init-args "--groupnorm 1" ;;
+  student7_nogate) exec $PY "$here/compare_student_llamacpp.py" --bin "$bin" --teacher "$MODEL" --text "$CACHE/text/heldout.txt" --tokens 256 --dtypes f32 --decode 0 --perturb 0.05 --arch rad-rwkv7 --converter-layout --init-args "--gate none" ;;
   tokenizer) exec $PY "$here/compare_tokenizer.py" "$MODEL" --bin "$bin" ;;
   eval) exec $PY "$here/compare_eval_llamacpp.py" --bin "$bin" --model "$MODEL" ;;
   *) echo "unknown comparison $what"; exit 2 ;;

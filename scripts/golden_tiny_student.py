@@ -6,7 +6,7 @@ names, shapes and layouts: HF Linear weights [out,in]; LoRA factors and
 token-shift mixers [in,out] as the reference stores them; per-channel vectors
 [1,1,n]; v6 state key-major S[i][j], v7 state value-major S[j][i]).
 
-Six cases, each on B = 2 sequences of T = 5 tokens (sequence 0 at positions
+Ten cases, each on B = 2 sequences of T = 5 tokens (sequence 0 at positions
 0..4, sequence 1 at 3..7), all q/k/v with biases (Qwen2 style):
   v6        one RAD-RWKV6 layer: use_tokenshift=1, use_rope=0, balance_state=1,
             C = 48, H = 6, KVH = 2 (GQA ratio 3), N = 8
@@ -17,8 +17,14 @@ Six cases, each on B = 2 sequences of T = 5 tokens (sequence 0 at positions
   v7_gn     the same pair with balance_state=0, groupnorm_att=1
   v7_plain  the pair with use_rope=0, balance_state=0, groupnorm_att=0
   v7_bal_gn the pair with use_rope=1, balance_state=1, groupnorm_att=1
-(The last two pin DESIGN.md's corrected output scale: p·N^-1/2 exactly when
-groupnorm_att=0, whatever balance_state is.)
+  v6_g2     v6 with the low-rank output gate (gate_rank_type=2: g = σ(x_g·g1)·g2)
+  v6_g0     no gate (gate_rank_type=0), use_rope=1, balance_state=0, groupnorm_att=1
+  v7_g1     the v7 pair with the full gate (gate_rank_type=1: g = σ(x·gateᵀ)), use_rope=0, balance_state=1
+  v7_g0     the pair with no gate, use_rope=1, balance_state=0, groupnorm_att=1
+(v7_plain and v7_bal_gn pin DESIGN.md's corrected output scale: p·N^-1/2
+exactly when groupnorm_att=0, whatever balance_state is. The gate types are
+the reference's gate_rank_type as its modeling_rwkv6qwen2.py /
+modeling_rwkv7qwen2.py compute them: out = o_proj(g⊙p), or o_proj(p) with 0.)
 Each layer l reads its own random normed input xn.l. Outputs: y.l, the final
 recurrent state state.l (zero initial state), v6's shift state and v7's
 v_first; gradients of L = Σ_l Σ y.l ⊙ R.l (R.l fixed random) w.r.t. every
@@ -73,6 +79,20 @@ def repeat_kv(x, H):  # (B,T,KVH,N) -> (B,T,H,N): query head h reads KV head h /
     return np.repeat(x, H // x.shape[2], axis=2)
 
 
+def output_gate(P, xg, opt):
+    """The reference's gate_rank_type: 1 σ(x·gateᵀ), 2 σ(x·g1)·g2, 0 none (None)."""
+    if opt["gate_rank_type"] == 1:
+        return sigmoid(linear(xg, P["gate.weight"]))
+    if opt["gate_rank_type"] == 2:
+        return sigmoid(xg @ P["g1"]) @ P["g2"]
+    return None
+
+
+def gated_output(g, p, P):
+    p = p.reshape(*p.shape[:2], -1)
+    return linear(p if g is None else g * p, P["o_proj.weight"])
+
+
 # ---------------------------------------------------------------- RAD-RWKV6
 def rwkv6_time_mix(P, x, dims, opt):
     """DESIGN.md RAD-RWKV6 on x (B,T,C). Returns y (B,T,C), final state (B,H,N,N) S[i=key][j=value], shift (B,C)."""
@@ -92,7 +112,7 @@ def rwkv6_time_mix(P, x, dims, opt):
     k = linear(xk, P["k_proj.weight"], P["k_proj.bias"])
     v = linear(xv, P["v_proj.weight"], P["v_proj.bias"])
     d = P["time_decay"] + np.tanh(xw @ P["time_decay_w1"]) @ P["time_decay_w2"]
-    g = sigmoid(linear(xg, P["gate.weight"]))
+    g = output_gate(P, xg, opt)
     r, k, v = heads(r, H, N), heads(k, KVH, N), heads(v, KVH, N)
     if opt["use_rope"]:
         r, k = rope(r, ROPE_THETA), rope(k, ROPE_THETA)
@@ -110,7 +130,7 @@ def rwkv6_time_mix(P, x, dims, opt):
         mean = p.mean(-1, keepdims=True)
         var = ((p - mean) ** 2).mean(-1, keepdims=True)
         p = (p - mean) / np.sqrt(var + N * 1e-5) * heads(P["ln_x.weight"], H, N) + heads(P["ln_x.bias"], H, N)
-    y = linear(g * p.reshape(g.shape), P["o_proj.weight"])
+    y = gated_output(g, p, P)
     return y, S, x[:, -1].copy()
 
 
@@ -125,7 +145,7 @@ def rwkv7_time_mix(P, x, dims, opt, layer, v_first):
     w_lora = P["w0"] + np.tanh(x @ P["w1"]) @ P["w2"]
     w = heads(np.exp(-np.exp(-0.5) * sigmoid(w_lora)), H, N)
     a = heads(sigmoid(P["a0"] + (x @ P["a1"]) @ P["a2"]), H, N)
-    g = sigmoid(x @ P["g1"]) @ P["g2"]
+    g = output_gate(P, x, opt)
     r, k, v = heads(r, H, N), heads(k, KVH, N), heads(v, KVH, N)
     if opt["use_rope"]:  # before the GQA expansion
         r, k = rope(r, ROPE_THETA), rope(k, ROPE_THETA)
@@ -157,7 +177,7 @@ def rwkv7_time_mix(P, x, dims, opt, layer, v_first):
         mean = p.mean(-1, keepdims=True)
         var = ((p - mean) ** 2).mean(-1, keepdims=True)
         p = (p - mean) / np.sqrt(var + N * 1e-5) * heads(P["ln_x.weight"], H, N) + heads(P["ln_x.bias"], H, N)
-    y = linear(g * p.reshape(g.shape), P["o_proj.weight"])
+    y = gated_output(g, p, P)
     return y, S, v_first
 
 
@@ -170,6 +190,8 @@ def rounded(a):
 
 
 def make_case(name, arch, dims, opt, ranks, layers, seed):
+    opt = dict(opt)
+    opt.setdefault("gate_rank_type", 1 if arch == "rad-rwkv6" else 2)  # the reference's defaults
     rng = np.random.default_rng(seed)
     C, H, KVH, N = dims["C"], dims["H"], dims["KVH"], dims["N"]
     A, KD = H * N, KVH * N
@@ -179,6 +201,15 @@ def make_case(name, arch, dims, opt, ranks, layers, seed):
         W[f"model.layers.{l}.self_attn.{leaf}"] = arr
 
     nrm = lambda shape, sd, mean=0.0: mean + sd * rng.standard_normal(shape)
+
+    def add_gate(l):
+        if opt["gate_rank_type"] == 1:
+            add(l, "gate.weight", nrm((A, C), C ** -0.5))
+        elif opt["gate_rank_type"] == 2:
+            Rg = ranks["lora_gate"]
+            add(l, "g1", nrm((C, Rg), C ** -0.5))
+            add(l, "g2", nrm((Rg, A), Rg ** -0.5))
+
     for l in layers:
         # Projections: O(1) outputs from O(1) inputs.
         add(l, "q_proj.weight", nrm((A, C), C ** -0.5))
@@ -205,12 +236,12 @@ def make_case(name, arch, dims, opt, ranks, layers, seed):
                           rng.uniform(np.log(0.05), np.log(3.0), A))
             td = np.where(np.arange(A) % 4 == 3, td, np.minimum(td, np.log(5) - 0.3 - bound))
             add(l, "time_decay", td.reshape(1, 1, A))
-            add(l, "gate.weight", nrm((A, C), C ** -0.5))
+            add_gate(l)
             if opt["groupnorm_att"]:
                 add(l, "ln_x.weight", nrm(A, 0.3, 1.0))
                 add(l, "ln_x.bias", nrm(A, 0.2))
         else:
-            Rw, Ra, Rv, Rg = ranks["lora_decay"], ranks["lora_iclr"], ranks["lora_value"], ranks["lora_gate"]
+            Rw, Ra, Rv = ranks["lora_decay"], ranks["lora_iclr"], ranks["lora_value"]
             add(l, "w0", nrm((1, 1, A), 1.0, -0.5))
             add(l, "w1", nrm((C, Rw), C ** -0.5))
             add(l, "w2", nrm((Rw, A), Rw ** -0.5))
@@ -221,8 +252,7 @@ def make_case(name, arch, dims, opt, ranks, layers, seed):
                 add(l, "v0", nrm((1, 1, A), 0.5))
                 add(l, "v1", nrm((C, Rv), C ** -0.5))
                 add(l, "v2", nrm((Rv, A), Rv ** -0.5))
-            add(l, "g1", nrm((C, Rg), C ** -0.5))
-            add(l, "g2", nrm((Rg, A), Rg ** -0.5))
+            add_gate(l)
             add(l, "k_k", nrm((1, 1, A), 0.2, 0.85))
             add(l, "k_a", nrm((1, 1, A), 0.3, 1.0))
             if opt["groupnorm_att"]:
@@ -302,7 +332,23 @@ def cases():
     v7d = make_case("v7_bal_gn", "rad-rwkv7", v7_dims,
                     dict(use_tokenshift=False, use_rope=True, balance_state=True, groupnorm_att=True),
                     v7_ranks, [0, 1], seed=74)
-    return [v6, v6gn, v7a, v7b, v7c, v7d]
+    v6g2 = make_case("v6_g2", "rad-rwkv6", dict(C=48, H=6, KVH=2, N=8),
+                     dict(use_tokenshift=True, use_rope=False, balance_state=True, groupnorm_att=False,
+                          gate_rank_type=2),
+                     dict(lora_tokenshift=3, lora_decay=5, lora_gate=6), [0], seed=63)
+    v6g0 = make_case("v6_g0", "rad-rwkv6", dict(C=48, H=6, KVH=2, N=8),
+                     dict(use_tokenshift=True, use_rope=True, balance_state=False, groupnorm_att=True,
+                          gate_rank_type=0),
+                     dict(lora_tokenshift=3, lora_decay=5), [0], seed=64)
+    v7g1 = make_case("v7_g1", "rad-rwkv7", v7_dims,
+                     dict(use_tokenshift=False, use_rope=False, balance_state=True, groupnorm_att=False,
+                          gate_rank_type=1),
+                     dict(lora_decay=5, lora_iclr=6, lora_value=4), [0, 1], seed=75)
+    v7g0 = make_case("v7_g0", "rad-rwkv7", v7_dims,
+                     dict(use_tokenshift=True, use_rope=True, balance_state=False, groupnorm_att=True,
+                          gate_rank_type=0),
+                     dict(lora_decay=5, lora_iclr=6, lora_value=4), [0, 1], seed=76)
+    return [v6, v6gn, v7a, v7b, v7c, v7d, v6g2, v6g0, v7g1, v7g0]
 
 
 def fmt(a):

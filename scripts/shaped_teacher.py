@@ -16,6 +16,8 @@ import argparse
 import numpy as np
 import gguf
 
+from gguf_tokenizer_copy import copy_tokenizer
+
 SHAPES = {
     # hidden, intermediate, layers, heads, kv heads, vocab, tied
     "qwen2.5-0.5b": (896, 4864, 24, 14, 2, 151936, True),
@@ -50,21 +52,7 @@ def main():
     w.add_rope_freq_base(1e6)
     w.add_layer_norm_rms_eps(1e-6)
     w.add_file_type(int(qtype) if a.type != "q8_0" else 7)  # 7: LLAMA_FTYPE_MOSTLY_Q8_0
-    for field in src.fields.values():  # the tokenizer, as the source file has it
-        if not field.name.startswith("tokenizer."):
-            continue
-        vtype = field.types[0]
-        if vtype == gguf.GGUFValueType.ARRAY:
-            sub = field.types[-1]
-            if sub == gguf.GGUFValueType.STRING:
-                vals = [bytes(field.parts[i]).decode("utf-8", errors="surrogateescape") for i in field.data]
-            else:
-                vals = [field.parts[i].tolist()[0] for i in field.data]
-            w.add_key_value(field.name, vals, vtype, sub_type=sub)
-        elif vtype == gguf.GGUFValueType.STRING:
-            w.add_key_value(field.name, bytes(field.parts[field.data[0]]).decode("utf-8"), vtype)
-        else:
-            w.add_key_value(field.name, field.parts[field.data[0]].tolist()[0], vtype)
+    copy_tokenizer(src, w)  # the tokenizer, as the source file has it
 
     rng = np.random.default_rng(a.seed)
 
