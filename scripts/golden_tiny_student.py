@@ -36,6 +36,8 @@ exactly those decimals rounded to float32 (what the C++ test loads), so both
 sides start from identical numbers. Golden results carry 9 digits.
 
 usage: golden_tiny_student.py [OUT.json]   (default tests/data/golden_tiny_student.json)
+       golden_tiny_student.py --grid [OUT.json]  (forward outputs of every option combination,
+                                                   default tests/data/golden_option_grid.json)
        golden_tiny_student.py --check      (FD at two steps; prints their disagreement, writes nothing)
 """
 import json
@@ -202,10 +204,10 @@ def make_case(name, arch, dims, opt, ranks, layers, seed):
 
     nrm = lambda shape, sd, mean=0.0: mean + sd * rng.standard_normal(shape)
 
-    def add_gate(l):
-        if opt["gate_rank_type"] == 1:
+    def add_gate(l):  # "all": both gates' tensors (the option grid's shared weights)
+        if opt["gate_rank_type"] in (1, "all"):
             add(l, "gate.weight", nrm((A, C), C ** -0.5))
-        elif opt["gate_rank_type"] == 2:
+        if opt["gate_rank_type"] in (2, "all"):
             Rg = ranks["lora_gate"]
             add(l, "g1", nrm((C, Rg), C ** -0.5))
             add(l, "g2", nrm((Rg, A), Rg ** -0.5))
@@ -351,8 +353,61 @@ def cases():
     return [v6, v6gn, v7a, v7b, v7c, v7d, v6g2, v6g0, v7g1, v7g0]
 
 
-def fmt(a):
-    return "[" + ",".join("%.9g" % z for z in np.asarray(a, dtype=np.float64).ravel()) + "]"
+# ---------------------------------------------------------------- the option grid
+# Forward only, every combination of the options each architecture has:
+# RAD-RWKV6 use_tokenshift × use_rope × balance_state × groupnorm_att ×
+# gate_rank_type (48), RAD-RWKV7 use_rope × balance_state × groupnorm_att ×
+# gate_rank_type (24, the layer pair). One weight set per architecture holds
+# every tensor any option reads; each combination's outputs y.l are written.
+GRID_V6 = dict(dims=dict(C=48, H=6, KVH=2, N=8), ranks=dict(lora_tokenshift=3, lora_decay=5, lora_gate=6),
+               layers=[0], seed=81)
+GRID_V7 = dict(dims=dict(C=32, H=4, KVH=2, N=8), ranks=dict(lora_decay=5, lora_iclr=6, lora_value=4, lora_gate=7),
+               layers=[0, 1], seed=82)
+
+
+def grid():
+    """(arch, shared weights case, [(options, outputs)])."""
+    out = []
+    for arch, g in (("rad-rwkv6", GRID_V6), ("rad-rwkv7", GRID_V7)):
+        every = dict(use_tokenshift=arch == "rad-rwkv6", use_rope=True, balance_state=True, groupnorm_att=True,
+                     gate_rank_type="all")
+        base = make_case("grid_" + arch, arch, g["dims"], every, g["ranks"], g["layers"], g["seed"])
+        combos = []
+        for ts in ((False, True) if arch == "rad-rwkv6" else (False,)):
+            for rope_ in (False, True):
+                for bal in (False, True):
+                    for gn in (False, True):
+                        for gate in (0, 1, 2):
+                            opt = dict(use_tokenshift=ts, use_rope=rope_, balance_state=bal, groupnorm_att=gn,
+                                       gate_rank_type=gate)
+                            o = run(dict(base, opt=opt), base["W"], base["X"])
+                            combos.append((opt, {k: v for k, v in o.items() if k.startswith("y.")}))
+        out.append((arch, base, combos))
+    return out
+
+
+def grid_json():
+    parts = []
+    for arch, base, combos in grid():
+        lines = ["{", f' "arch": "{arch}", "dims": {json.dumps(dict(base["dims"], B=B, T=T))},',
+                 f' "layers": {json.dumps(base["layers"])}, "rope_theta": {ROPE_THETA},',
+                 f' "pos": {json.dumps(POS.ravel().tolist())},', ' "weights": {']
+        lines.append(",\n".join(f'  "{n}": {{"shape": {json.dumps(list(np.shape(base["W"][n])))}, "data": '
+                                f'[{",".join(base["text"][n])}]}}' for n in sorted(base["W"])))
+        lines.append(" },")
+        lines.append(' "inputs": {' + ", ".join(f'"{n}": {{"shape": {json.dumps(list(np.shape(v)))}, "data": '
+                                               f'[{",".join(base["text"][n])}]}}' for n, v in sorted(base["X"].items()))
+                     + "},")
+        lines.append(' "combinations": [')
+        lines.append(",\n".join("  {" + f'"options": {json.dumps(opt)}, ' + ", ".join(
+            f'"{n}": {fmt(v, 7)}' for n, v in sorted(outs.items())) + "}" for opt, outs in combos))
+        lines.append(" ]")
+        parts.append("\n".join(lines) + "\n}")
+    return '{"generator": "scripts/golden_tiny_student.py --grid", "architectures": [\n' + ",\n".join(parts) + "\n]}\n"
+
+
+def fmt(a, digits=9):
+    return "[" + ",".join("%.*g" % (digits, z) for z in np.asarray(a, dtype=np.float64).ravel()) + "]"
 
 
 def case_json(case, outs, grads):
@@ -385,6 +440,13 @@ def main():
             for n in sorted(g1):
                 den = np.abs(g1[n]).max()
                 print(f"{c['name']:7s} {n:48s} max|g| {den:9.3g}  fd(h) vs fd(4h) {np.abs(g1[n] - g2[n]).max() / max(den, 1e-300):.1e}")
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--grid":
+        out = sys.argv[2] if len(sys.argv) > 2 else os.path.normpath(
+            os.path.join(here, "..", "tests", "data", "golden_option_grid.json"))
+        with open(out, "w") as f:
+            f.write(grid_json())
+        print(f"wrote {out} ({os.path.getsize(out)} bytes)", file=sys.stderr)
         return
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.normpath(os.path.join(here, "..", "tests", "data", "golden_tiny_student.json"))
     parts = []
