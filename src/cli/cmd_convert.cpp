@@ -26,7 +26,7 @@ struct CommonFlags {
   StudentFlags arch;
   uint64_t seed = 1234;
   int64_t checkpoint_every = 0, eval_limit = 100;
-  int heldout_windows = 4, heldout_len = 512;
+  int heldout_windows = 4, heldout_len = 512, skip_nonfinite = 0;
   bool resume = false, json = false;
   RunControls controls;
 
@@ -66,6 +66,10 @@ struct CommonFlags {
         ->check(CLI::PositiveNumber);
     app.add_flag("--ignore-memory-plan", controls.ignore_memory_plan,
                  "Run even where the memory plan exceeds the memory this process may use");
+    app.add_option("--skip-nonfinite", skip_nonfinite,
+                   "Skip up to N steps in a row whose loss or gradient is NaN/Inf (no update) before stopping "
+                   "(default 0: stop at the first, naming the step)")
+        ->check(CLI::NonNegativeNumber);
     app.add_flag("--resume", resume, "Continue --out from its latest checkpoint (its saved config wins)");
     app.add_flag("--json", json, kJsonHelp);
   }
@@ -96,6 +100,7 @@ struct CommonFlags {
       c.student_options = student_config_json(tc, arch.resolve(tc));
     }
     c.phases = RunConfig::paper_phases();
+    for (PhaseConfig& p : c.phases) p.skip_nonfinite = skip_nonfinite;
     return c;
   }
 };

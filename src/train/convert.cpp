@@ -309,6 +309,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
                       {"tok_s", double(pc.tokens_per_step()) / std::max(r.seconds, 1e-9)},
                       {"time_s", now_seconds() - t_phase}};
           if (align) rec["layer_loss"] = r.layer_loss;
+          if (r.skipped) rec["skipped"] = true;  // non-finite: no update (--skip-nonfinite)
           if (lead) {
             log->append(rec);
             bar->update(r.step, r.tokens, r.loss, fmt::format("lr {:.2e} |g| {:.3f}", r.lr, r.grad_norm));

@@ -50,7 +50,8 @@ json to_json(const PhaseConfig& p) {
           {"warmup_steps", p.lr.warmup_steps},
           {"clip", p.clip},
           {"kl_weight", p.kl_weight},
-          {"ce_weight", p.ce_weight}};
+          {"ce_weight", p.ce_weight},
+          {"skip_nonfinite", p.skip_nonfinite}};
 }
 
 PhaseConfig phase_from_json(const json& j) {
@@ -74,6 +75,8 @@ PhaseConfig phase_from_json(const json& j) {
   p.clip = j.at("clip").get<double>();
   p.kl_weight = j.at("kl_weight").get<double>();
   p.ce_weight = j.at("ce_weight").get<double>();
+  p.skip_nonfinite = j.value("skip_nonfinite", 0);  // absent in runs from before the flag
+  if (p.skip_nonfinite < 0) fail("phase {}: skip_nonfinite {} is negative", p.name, p.skip_nonfinite);
   return p;
 }
 

@@ -24,6 +24,9 @@ struct PhaseConfig {
   LrSchedule lr;
   double clip = 1.0;     // global gradient-norm clip
   double kl_weight = 0, ce_weight = 0;  // distill / extend losses
+  // Steps with a non-finite loss or gradient norm skipped in a row (no
+  // update, the weights of the step before) before the phase stops; 0: stop at the first.
+  int skip_nonfinite = 0;
 
   int64_t tokens_per_step() const { return int64_t(batch) * seq_len; }
   int64_t steps() const;  // ceil(tokens / tokens_per_step), 0 when the phase is skipped

@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -39,6 +41,7 @@ void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, 
   // the first allocates nothing.
   ObjectiveLoss total;
   StepReport r;
+  int skipped_in_row = 0;
   for (int64_t step = start_step; step < pc.steps(); step++) {
     const double t0 = now_seconds();
     params.zero_grad();
@@ -72,24 +75,40 @@ void train_phase(const ExecContext& ctx, const PhaseConfig& pc, Objective& obj, 
     r.total_steps = pc.steps();
     r.tokens = (step + 1) * pc.tokens_per_step();
     r.loss = total.sum / double(std::max<int64_t>(1, total.rows));
-    if (!std::isfinite(r.loss)) fail("phase {} step {}: the loss is {} (diverged); lower --lr", pc.name, step + 1, r.loss);
-    r.grad_norm = params.grad_norm();
-    // A NaN or Inf gradient with a finite loss (an overflow in a backward)
-    // would poison every weight it touches: stop before the update, so the
-    // weights and the last checkpoint stay as the previous step left them.
-    if (!std::isfinite(r.grad_norm))
-      fail("phase {} step {}: the gradient norm is {} (an overflow in the backward); the weights are those of step "
-           "{}; lower --lr or resume from the last checkpoint",
-           pc.name, step + 1, r.grad_norm, step);
-    // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when above.
-    if (pc.clip > 0 && r.grad_norm > pc.clip) params.scale_grads(float(pc.clip / (r.grad_norm + 1e-6)));
-    r.lr = sched.at(step);
-    opt.step(params, r.lr);
-    params.gather_weights();  // sharded: every rank's updated range to every rank
     // Per-layer alignment loss: the mean over the step's tokens of each layer.
     const double tokens_in_step = double(B) * T;
     r.layer_loss.clear();
     for (double s : total.layer_sum) r.layer_loss.push_back(s / tokens_in_step);
+    r.grad_norm = params.grad_norm();  // every rank sees the same reduced loss and norm: they decide alike
+    r.lr = sched.at(step);
+    // A non-finite loss, or a NaN/Inf gradient with a finite one (an overflow
+    // in a backward), would poison every weight it touches: no update, so the
+    // weights and the last checkpoint stay as the previous step left them.
+    // Skipped (up to skip_nonfinite in a row), or the phase stops naming the step.
+    r.skipped = !std::isfinite(r.loss) || !std::isfinite(r.grad_norm);
+    if (r.skipped) {
+      const std::string what = !std::isfinite(r.loss) ? fmt::format("the loss is {} (diverged)", r.loss)
+                                                      : fmt::format("the gradient norm is {} (an overflow in the "
+                                                                    "backward)", r.grad_norm);
+      if (skipped_in_row >= pc.skip_nonfinite)
+        fail("phase {} step {}: {}; the weights are those of step {}{}; lower --lr, or resume from the last "
+             "checkpoint{}",
+             pc.name, step + 1, what, step - skipped_in_row,
+             skipped_in_row ? fmt::format(" ({} steps skipped in a row before it)", skipped_in_row) : "",
+             pc.skip_nonfinite ? "" : " (--skip-nonfinite N skips up to N such steps in a row)");
+      skipped_in_row++;
+      if (ctx.rank() == 0)
+        fmt::print(stderr, "radlads: phase {} step {}: {}; step skipped, the weights unchanged ({} of {} in a row)\n",
+                   pc.name, step + 1, what, skipped_in_row, pc.skip_nonfinite);
+      r.seconds = now_seconds() - t0;
+      after_step(r);
+      continue;
+    }
+    skipped_in_row = 0;
+    // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when above.
+    if (pc.clip > 0 && r.grad_norm > pc.clip) params.scale_grads(float(pc.clip / (r.grad_norm + 1e-6)));
+    opt.step(params, r.lr);
+    params.gather_weights();  // sharded: every rank's updated range to every rank
     r.seconds = now_seconds() - t0;
     after_step(r);
   }

@@ -28,6 +28,7 @@ struct StepReport {
   double lr = 0, grad_norm = 0;
   double seconds = 0;        // this step's wall time
   std::vector<double> layer_loss;  // alignment: per-layer means (NaN for layers not aligned)
+  bool skipped = false;      // non-finite loss or gradient: no update (PhaseConfig::skip_nonfinite)
 };
 
 // How the ranks of ctx share a step (one process: any of them is the plain loop).

@@ -255,3 +255,31 @@ TEST(Convert, LearnsOnTinyTeacherAndWritesEverything) {
 }
 
 }  // namespace radlads
+
+namespace radlads {
+using namespace test;
+
+// A diverging run (a learning rate of 1e30 makes step 2's loss non-finite):
+// --skip-nonfinite 2 skips two such steps in a row (metrics.jsonl marks them,
+// the weights stay those of step 1), then the third stops the run with exit 2
+// naming the step; the last checkpoint (after the skipped step 3: step 1's
+// weights) is intact for a resume.
+TEST(ConvertNonFinite, SkipsUpToTheAllowanceThenStops) {
+  TempDir tmp;
+  const std::string data = tiny_data(tmp), out = tmp.file("run");
+  auto r = run_cli(tiny_convert(data, out) +
+                   " --step1-tokens 192 --step2-tokens 0 --step3-tokens 0 --seq-len 16 --batch 2 --checkpoint-every 1"
+                   " --heldout-windows 1 --heldout-len 16 --step1-lr 1e30 --step1-warmup 0 --skip-nonfinite 2");
+  ASSERT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("phase align step 4:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(2 steps skipped in a row before it)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("step skipped, the weights unchanged (1 of 2 in a row)"), std::string::npos) << r.out;
+  int skipped = 0;
+  std::ifstream log(out + "/metrics.jsonl");
+  for (std::string line; std::getline(log, line);)
+    if (line.find("\"skipped\":true") != std::string::npos) skipped++;
+  EXPECT_EQ(skipped, 2);
+  EXPECT_EQ(latest_name(out), "align-000003");  // skipped steps checkpoint the unchanged weights
+}
+
+}  // namespace radlads

@@ -5,6 +5,7 @@
 // finite differences of its own loss.
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "core/error.h"
 #include "backend/backend.h"
@@ -14,6 +15,7 @@
 #include "train/lr_schedule.h"
 #include "train/objective.h"
 #include "train/param_set.h"
+#include "train/run_config.h"
 #include "train/trainer.h"
 #include "data/windows.h"
 #include "train_fixture.h"
@@ -185,23 +187,84 @@ TEST(TeacherGemm, Bf16TeacherKeepsLossesAndGradientsWithinTolerance) {
 namespace {
 class PoisonAtStep final : public Objective {
  public:
-  PoisonAtStep(const ParamSet& p, int bad_call) : p_(p), bad_call_(bad_call) {}
+  PoisonAtStep(const ParamSet& p, int bad_call, int bad_call2 = -1) : p_(p), bad_call_(bad_call), bad_call2_(bad_call2) {}
   int64_t rows_per_window(int T) const override { return T; }
   const ObjectiveLoss& accumulate(const int32_t*, int B, int T, float grad_scale, Arena* g) override {
     out_.sum = double(B) * T;
     out_.rows = int64_t(B) * T;
     for (size_t i = 0; i < p_.names.size(); i++)
       for (int64_t j = 0; j < g->numel(i); j++) g->f32(i)[j] += grad_scale * 0.01f;
-    if (++calls_ == bad_call_) g->f32(0)[0] = std::nanf("");
+    if (++calls_ == bad_call_ || calls_ == bad_call2_) g->f32(0)[0] = std::nanf("");
     return out_;
   }
 
  private:
   const ParamSet& p_;
-  int bad_call_, calls_ = 0;
+  int bad_call_, bad_call2_, calls_ = 0;
   ObjectiveLoss out_;
 };
 }  // namespace
+
+// A one-parameter phase of 5 steps of 2 windows, one micro-batch per step.
+struct TinyPhase {
+  test::TempDir tmp;
+  std::unique_ptr<TokenDataset> data;
+  Model m;
+  std::unique_ptr<ParamSet> p;
+  std::unique_ptr<AdamW> opt;
+  PhaseConfig pc;
+  TinyPhase() {
+    test::write_random_binidx(tmp.file("train"), 4, 97, 50, 3);
+    data = std::make_unique<TokenDataset>(TokenDataset::open(tmp.file("train")));
+    m.path = "mem";
+    m.weights.emplace("a", Tensor({4, 3}));
+    p = std::make_unique<ParamSet>(cpu_backend(), m, [](const std::string&) { return true; });
+    opt = std::make_unique<AdamW>(*p, AdamWConfig{});
+    pc.name = "distill";
+    pc.seq_len = 8;
+    pc.batch = 2;
+    pc.micro_batch = 2;
+    pc.tokens = 5 * pc.tokens_per_step();
+    pc.lr.total_steps = 5;
+    pc.lr.warmup_steps = 0;
+  }
+  // Runs the phase; the weights after each step, and the error ("" when none).
+  std::string run(Objective& obj, std::vector<std::vector<float>>& after, std::vector<bool>& skipped) {
+    WindowSampler sampler(*data, pc.seq_len + 1, 1);
+    return test::error_of([&] {
+      train_phase(ExecContext::local(1), pc, obj, *p, *opt, sampler, 0, [&](const StepReport& r) {
+        after.push_back(m.weights.at("a").data);
+        skipped.push_back(r.skipped);
+      });
+    });
+  }
+};
+
+// With --skip-nonfinite the poisoned step is skipped (no update, reported as
+// such) and the phase goes on; a second in a row beyond the allowance stops it.
+TEST(TrainPhase, NonFiniteStepIsSkippedWhenAllowed) {
+  TinyPhase t;
+  t.pc.skip_nonfinite = 1;
+  PoisonAtStep obj(*t.p, 3);
+  std::vector<std::vector<float>> after;
+  std::vector<bool> skipped;
+  EXPECT_EQ(t.run(obj, after, skipped), "");
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_EQ(skipped, (std::vector<bool>{false, false, true, false, false}));
+  EXPECT_TRUE(after[2] == after[1]) << "the skipped step must not update the weights";
+  EXPECT_FALSE(after[3] == after[2]) << "the next step updates again";
+  for (float x : after[4]) EXPECT_TRUE(std::isfinite(x));
+
+  TinyPhase t2;
+  t2.pc.skip_nonfinite = 1;
+  PoisonAtStep obj2(*t2.p, 3, 4);  // two in a row
+  after.clear(), skipped.clear();
+  const std::string msg = t2.run(obj2, after, skipped);
+  EXPECT_NE(msg.find("phase distill step 4: the gradient norm is nan"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the weights are those of step 2 (1 steps skipped in a row before it)"), std::string::npos) << msg;
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_TRUE(t2.m.weights.at("a").data == after[1]);
+}
 
 TEST(TrainPhase, NonFiniteGradientStopsBeforeTheUpdate) {
   test::TempDir tmp;
@@ -232,6 +295,17 @@ TEST(TrainPhase, NonFiniteGradientStopsBeforeTheUpdate) {
   ASSERT_EQ(after_step2.size(), 12u);
   EXPECT_TRUE(m.weights.at("a").data == after_step2) << "the poisoned step must not update the weights";
   for (float x : m.weights.at("a").data) EXPECT_TRUE(std::isfinite(x));
+}
+
+// The allowance is part of the saved phase (a resume keeps it); a run saved
+// before the flag existed reads as 0 (stop at the first non-finite step).
+TEST(TrainPhase, SkipNonfiniteIsSavedWithThePhase) {
+  PhaseConfig p = RunConfig::paper_phases()[1];
+  p.skip_nonfinite = 3;
+  nlohmann::json j = to_json(p);
+  EXPECT_EQ(phase_from_json(j).skip_nonfinite, 3);
+  j.erase("skip_nonfinite");
+  EXPECT_EQ(phase_from_json(j).skip_nonfinite, 0);
 }
 
 }  // namespace radlads
