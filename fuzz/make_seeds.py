@@ -41,6 +41,10 @@ def openai_request_seeds():
                                                         {"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
                              "max_completion_tokens": 8, "session_id": "s1", "n": 1}).encode()),
         ("prompt_list", json.dumps({"prompt": ["one"], "top_k": 40, "stop": "x"}).encode()),
+        ("logprobs_echo", json.dumps({"prompt": "score me", "max_tokens": 0, "echo": True, "logprobs": 5,
+                                      "n": 2}).encode()),
+        ("chat_logprobs", json.dumps({"messages": [{"role": "user", "content": "Hi"}], "logprobs": True,
+                                      "top_logprobs": 3, "n": 4, "stream": True}).encode()),
     ]
 
 

@@ -43,6 +43,10 @@ class TeacherState final : public DecodeState {
     t_.forward(tokens, 1, T, &cache_, last_logits,
                last_logits ? Teacher::Logits::Last : Teacher::Logits::None);
   }
+  void feed_all(const int32_t* tokens, int T, float* logits) override {
+    t_.forward(tokens, 1, T, &cache_, logits, Teacher::Logits::All);
+  }
+  std::unique_ptr<DecodeState> clone() const override { return std::make_unique<TeacherState>(*this); }
   int n_past() const override { return cache_.n_past; }
   size_t state_bytes() const override { return cache_.bytes(); }
 
@@ -87,8 +91,19 @@ class StudentDecodeState final : public DecodeState {
  public:
   StudentState& state() { return st_; }
   StudentDecodeState(Student& s, int n_ctx) : s_(s), st_(s.new_state(n_ctx)) { s.reserve_positions(n_ctx); }
+  StudentDecodeState(Student& s, const StudentState& st) : s_(s) {  // a copy (hybrid: its KV caches too)
+    st_.n_past = st.n_past, st_.wkv = st.wkv, st_.shift = st.shift;
+    if (st.kv) st_.kv = std::make_unique<KVCache>(*st.kv);
+  }
   void feed(const int32_t* tokens, int T, float* last_logits) override {
     s_.forward(tokens, 1, T, &st_, last_logits, last_logits ? LogitsMode::Last : LogitsMode::None);
+  }
+  void feed_all(const int32_t* tokens, int T, float* logits) override {
+    s_.forward(tokens, 1, T, &st_, logits, LogitsMode::All);
+  }
+  std::unique_ptr<DecodeState> clone() const override {
+    auto c = std::make_unique<StudentDecodeState>(s_, st_);
+    return c;
   }
   int n_past() const override { return st_.n_past; }
   size_t state_bytes() const override { return st_.bytes(); }

@@ -19,6 +19,10 @@ class DecodeState {
   virtual ~DecodeState() = default;
   // Feeds T tokens; writes the logits (V) after the last one when non-null.
   virtual void feed(const int32_t* tokens, int T, float* last_logits) = 0;
+  // Feeds T tokens and writes the logits (T,V) after each of them.
+  virtual void feed_all(const int32_t* tokens, int T, float* logits) = 0;
+  // An independent copy (n completions of one prompt fork its state).
+  virtual std::unique_ptr<DecodeState> clone() const = 0;
   virtual int n_past() const = 0;
   virtual size_t state_bytes() const = 0;
 };

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace radlads::serve {
 
 using nlohmann::json;
@@ -81,18 +83,40 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat, c
     if (!p) bad("prompt", "'prompt' is required");
     r.prompt = text_of(*p, "prompt");
   }
+  if (!chat)
+    if (const json* e = field(j, "echo")) {
+      if (!e->is_boolean()) bad("echo", "'echo' must be a boolean");
+      r.echo = e->get<bool>();
+    }
   const int dflt_max = chat ? limits.max_tokens : 16;
   const json* mt = field(j, chat && field(j, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
   if (mt && !mt->is_number_integer()) bad("max_tokens", "'max_tokens' must be an integer");
   r.max_tokens = mt ? mt->get<int>() : dflt_max;
-  if (r.max_tokens < 1 || r.max_tokens > limits.max_tokens)
-    bad("max_tokens", fmt::format("'max_tokens' must be in [1, {}] (the server's --max-tokens), got {}",
+  const int min_tokens = r.echo ? 0 : 1;  // 0 with echo: the prompt's logprobs only (how harnesses score text)
+  if (r.max_tokens < min_tokens || r.max_tokens > limits.max_tokens)
+    bad("max_tokens", fmt::format("'max_tokens' must be in [{}, {}] (the server's --max-tokens), got {}", min_tokens,
                                   limits.max_tokens, r.max_tokens));
   r.sampling.temp = float(number(j, "temperature", 0, 2, 1.0));
   r.sampling.top_p = float(number(j, "top_p", 0, 1, 1.0));
   r.sampling.top_k = int(number(j, "top_k", 0, 1e6, 0));
   r.sampling.seed = uint64_t(number(j, "seed", 0, 9007199254740992.0, 0));
-  if (number(j, "n", 1, 1, 1) != 1) bad("n", "'n' must be 1");
+  const int max_n = std::min(16, limits.max_sessions);
+  if (const json* nv = field(j, "n"); nv && !nv->is_number_integer()) bad("n", "'n' must be an integer");
+  r.n = int(number(j, "n", 1, max_n, 1));
+  if (chat) {  // logprobs: true, top_logprobs: k alternatives
+    if (const json* l = field(j, "logprobs")) {
+      if (!l->is_boolean()) bad("logprobs", "'logprobs' must be a boolean");
+      if (l->get<bool>()) r.logprobs = 0;
+    }
+    if (const json* t = field(j, "top_logprobs")) {
+      if (!t->is_number_integer()) bad("top_logprobs", "'top_logprobs' must be an integer");
+      if (r.logprobs < 0) bad("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+      r.logprobs = int(number(j, "top_logprobs", 0, 20, 0));
+    }
+  } else if (const json* l = field(j, "logprobs")) {  // the number of alternatives, 0-5
+    if (!l->is_number_integer()) bad("logprobs", "'logprobs' must be an integer");
+    r.logprobs = int(number(j, "logprobs", 0, 5, 0));
+  }
   if (const json* s = field(j, "stream")) {
     if (!s->is_boolean()) bad("stream", "'stream' must be a boolean");
     r.stream = s->get<bool>();

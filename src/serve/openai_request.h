@@ -34,6 +34,9 @@ struct CompletionRequest {
   bool stream = false;
   std::vector<std::string> stop;
   std::string session_id;  // radlads extension: keep this sequence's state under the id
+  int n = 1;               // completions of the prompt
+  int logprobs = -1;       // alternatives per token (completions: logprobs 0-5; chat: top_logprobs 0-20); -1: none
+  bool echo = false;       // completions: the prompt before the completion (and its logprobs)
 };
 
 // Throws RequestError (400) naming the field at fault.

@@ -33,6 +33,7 @@ void Scheduler::stop() {
 }
 
 void Scheduler::submit(const std::shared_ptr<Job>& job) {
+  job->choices.resize(size_t(std::max(1, job->n)));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (int(waiting_.size()) >= limits_.max_sessions)
@@ -55,18 +56,23 @@ bool Scheduler::idle() const {
   return waiting_.empty() && stats_.active == 0;
 }
 
-const char* Scheduler::emit(Active& a, int32_t token) {
-  if (ends_generation(tok_, token)) return "stop";
+const char* Scheduler::emit(Active& a, int32_t token, std::span<const float> logits) {
   Job& j = *a.job;
+  if (j.max_tokens == 0) return "length";  // the prompt only (echo)
+  if (ends_generation(tok_, token)) return "stop";
+  TokenLogprob lp;
+  if (j.logprobs >= 0) lp = token_logprob(logits, token, j.logprobs);  // outside the lock
   std::lock_guard<std::mutex> lock(j.mu);
-  j.out.push_back(token);
-  j.text = tok_.decode(j.out);
+  Choice& c = j.choices[size_t(a.choice)];
+  c.out.push_back(token);
+  if (j.logprobs >= 0) c.logprobs.push_back(std::move(lp));
+  c.text = tok_.decode(c.out);
   size_t cut = std::string::npos;
-  for (const std::string& s : j.stop) cut = std::min(cut, j.text.find(s));
-  if (cut != std::string::npos) j.text.resize(cut);
+  for (const std::string& s : j.stop) cut = std::min(cut, c.text.find(s));
+  if (cut != std::string::npos) c.text.resize(cut);
   j.cv.notify_all();
   if (cut != std::string::npos) return "stop";
-  return int(j.out.size()) >= j.max_tokens ? "length" : nullptr;
+  return int(c.out.size()) >= j.max_tokens ? "length" : nullptr;
 }
 
 void Scheduler::complete(Active& a, const char* reason, std::span<const float> logits) {
@@ -74,18 +80,53 @@ void Scheduler::complete(Active& a, const char* reason, std::span<const float> l
     // A kept state is in the cache (and counted) before its client hears
     // the answer: the next request of the session finds it.
     std::lock_guard<std::mutex> lock(mu_);
-    stats_.finished++;
-    if (!a.job->session_id.empty()) {
+    if (a.choice == 0 && !a.job->session_id.empty()) {
       kept_[a.job->session_id] = Kept{std::move(a.state), std::move(a.history), {logits.begin(), logits.end()}};
       lru_.remove(a.job->session_id);
       lru_.push_back(a.job->session_id);
       update_memory();
     }
   }
-  std::lock_guard<std::mutex> lock(a.job->mu);
-  a.job->done = true;
-  a.job->finish_reason = reason;
-  a.job->cv.notify_all();
+  bool job_done = false;
+  {
+    std::lock_guard<std::mutex> lock(a.job->mu);
+    Choice& c = a.job->choices[size_t(a.choice)];
+    c.done = true;
+    c.finish_reason = reason;
+    job_done = std::all_of(a.job->choices.begin(), a.job->choices.end(), [](const Choice& x) { return x.done; });
+    a.job->done = job_done;
+    a.job->cv.notify_all();
+  }
+  if (job_done) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.finished++;
+  }
+}
+
+void Scheduler::feed_scored(Active& a, size_t pos, float* last_logits) {
+  Job& job = *a.job;
+  const int V = lm_.n_vocab();
+  constexpr size_t kChunk = 64;  // bounds the (chunk, V) logits
+  std::vector<float> logits(kChunk * size_t(V));
+  // The logits after token i score token i + 1: the prompt's first token has none.
+  std::vector<float> prev(last_logits, last_logits + (pos > 0 ? V : 0));
+  while (pos < job.prompt.size()) {
+    const size_t n = std::min(kChunk, job.prompt.size() - pos);
+    a.state->feed_all(job.prompt.data() + pos, int(n), logits.data());
+    std::vector<TokenLogprob> lps;
+    for (size_t i = 0; i < n; i++) {
+      const size_t t = pos + i;  // token t is scored by the logits before it
+      if (t == 0) continue;
+      const float* row = i == 0 ? prev.data() : logits.data() + (i - 1) * size_t(V);
+      lps.push_back(token_logprob({row, size_t(V)}, job.prompt[t], std::max(0, job.logprobs)));
+    }
+    prev.assign(logits.begin() + int64_t(n - 1) * V, logits.begin() + int64_t(n) * V);
+    a.history.insert(a.history.end(), job.prompt.begin() + int64_t(pos), job.prompt.begin() + int64_t(pos + n));
+    pos += n;
+    std::lock_guard<std::mutex> lock(job.mu);
+    for (auto& x : lps) job.prompt_lp.push_back(std::move(x));
+  }
+  std::copy(prev.begin(), prev.end(), last_logits);
 }
 
 // Under mu_: the session cache bounded (oldest out), and the state bytes.
@@ -103,7 +144,7 @@ void Scheduler::update_memory() {
 void Scheduler::admit(std::shared_ptr<Job> job) {
   const auto t0 = std::chrono::steady_clock::now();
   const int V = lm_.n_vocab();
-  Active a{job, nullptr, {}, Sampler(job->sampling), 0};
+  Active a{job, 0, nullptr, {}, Sampler(job->sampling), 0};
   std::vector<float> first(static_cast<size_t>(V));
   size_t fed = 0;
   Kept k;
@@ -119,6 +160,7 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
                 std::equal(k.history.begin(), k.history.end(), job->prompt.begin());
     }
   }
+  if (resumed && job->prompt_logprobs && !k.history.empty()) resumed = false;  // every prompt position is scored
   if (resumed) {  // the kept state has seen a prefix of this prompt: feed the rest
     a.state = std::move(k.state);
     a.history = std::move(k.history);
@@ -136,6 +178,7 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
     job->cached_tokens = int(fed);
   }
   constexpr size_t kChunk = 512;  // bounds the prefill's scratch
+  if (job->prompt_logprobs) feed_scored(a, fed, first.data()), fed = job->prompt.size();
   while (fed < job->prompt.size()) {
     const size_t n = std::min(kChunk, job->prompt.size() - fed);
     const bool last = fed + n == job->prompt.size();
@@ -143,17 +186,29 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
     a.history.insert(a.history.end(), job->prompt.begin() + int64_t(fed), job->prompt.begin() + int64_t(fed + n));
     fed += n;
   }
-  a.next = a.sampler.sample(first);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.prompt_tokens += job->prompt.size() - size_t(job->cached_tokens);
+  }
+  // n completions: the prefilled state forked, each choice with its own sampler
+  // (seed + i when a seed is given, so that the choices differ and repeat).
+  const int n = int(job->choices.size());
+  std::vector<Active> forks;
+  for (int i = 0; i < n; i++) {
+    SamplingParams sp = job->sampling;
+    if (sp.seed) sp.seed += uint64_t(i);
+    Active f{job, i, i + 1 < n ? a.state->clone() : std::move(a.state), a.history, Sampler(sp), 0};
+    forks.push_back(std::move(f));
   }
   {
     std::lock_guard<std::mutex> lock(job->mu);
     job->first_token_s = seconds_since(t0);
   }
-  if (const char* reason = emit(a, a.next)) return complete(a, reason, first);  // finished at once
-  active_.push_back(std::move(a));
+  for (Active& f : forks) {
+    f.next = job->max_tokens > 0 ? f.sampler.sample(first) : 0;
+    if (const char* reason = emit(f, f.next, first)) complete(f, reason, first);  // finished at once
+    else active_.push_back(std::move(f));
+  }
 }
 
 void Scheduler::loop() {
@@ -166,7 +221,10 @@ void Scheduler::loop() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stop_ || !waiting_.empty() || !active_.empty(); });
       if (stop_) break;
-      while (!waiting_.empty() && int(active_.size() + admitted.size()) < limits_.max_sessions) {
+      // (A job of n completions takes n sequences; the parser keeps n ≤ max_sessions.)
+      size_t seqs = active_.size();
+      while (!waiting_.empty() && int(seqs + waiting_.front()->choices.size()) <= limits_.max_sessions) {
+        seqs += waiting_.front()->choices.size();
         admitted.push_back(waiting_.front());
         waiting_.pop_front();
       }
@@ -211,7 +269,7 @@ void Scheduler::loop() {
         const std::span<const float> row(logits_.data() + int64_t(b) * lm_.n_vocab(), size_t(lm_.n_vocab()));
         a.next = a.sampler.sample(row);
         generated++;
-        if (const char* reason = emit(a, a.next)) complete(a, reason, row);
+        if (const char* reason = emit(a, a.next, row)) complete(a, reason, row);
         else still.push_back(std::move(a));
       }
       active_ = std::move(still);

@@ -23,25 +23,37 @@
 
 #include "infer/language_model.h"
 #include "infer/sampling.h"
+#include "serve/logprobs.h"
 #include "serve/openai_request.h"
 #include "text/tokenizer.h"
 
 namespace radlads::serve {
 
+// One of a job's n completions.
+struct Choice {
+  std::vector<int32_t> out;      // generated ids
+  std::string text;              // their text, cut at a stop string when one is found
+  std::vector<TokenLogprob> logprobs;  // one per generated id, when the job asks for them
+  bool done = false;
+  std::string finish_reason;     // "stop" or "length"
+};
+
 struct Job {
   // Set by the submitter.
   std::vector<int32_t> prompt;
   SamplingParams sampling;
-  int max_tokens = 16;
+  int max_tokens = 16;           // 0: none generated (echo with prompt logprobs)
+  int n = 1;                     // completions of the prompt: its state is forked after the prefill
+  int logprobs = -1;             // alternatives per token in the logprobs (-1: no logprobs)
+  bool prompt_logprobs = false;  // also the prompt's tokens (echo): the logits at every prompt position
   std::vector<std::string> stop;
-  std::string session_id;
+  std::string session_id;        // with n > 1, the first choice's state is kept
   // Written by the scheduler under mu, cv notified on every change.
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<int32_t> out;      // generated ids
-  std::string text;              // their text, cut at a stop string when one is found
-  bool done = false;
-  std::string finish_reason;     // "stop" or "length"
+  std::vector<Choice> choices;   // n, sized by submit
+  std::vector<TokenLogprob> prompt_lp;  // prompt_logprobs: from the second prompt token on
+  bool done = false;             // every choice done (or error)
   std::string error;             // set when the job failed
   int cached_tokens = 0;         // prompt tokens a kept session already held
   double first_token_s = 0;      // seconds from admission to the first token
@@ -69,6 +81,7 @@ class Scheduler {
  private:
   struct Active {
     std::shared_ptr<Job> job;
+    int choice = 0;  // its index in job->choices
     std::unique_ptr<DecodeState> state;
     std::vector<int32_t> history;  // every token the state has seen
     Sampler sampler;
@@ -81,9 +94,12 @@ class Scheduler {
   };
   void loop();
   void admit(std::shared_ptr<Job> job);
-  // Hands the job its new token; the finish reason when that ends it, else null.
-  const char* emit(Active& a, int32_t token);
-  // Ends the job (keeping its state when it names a session), then tells its client.
+  // Hands the job its new token (sampled from logits); the finish reason when that ends it, else null.
+  const char* emit(Active& a, int32_t token, std::span<const float> logits);
+  // The prompt fed from pos on, with every position's log-probabilities into the job.
+  void feed_scored(Active& a, size_t pos, float* last_logits);
+  // Ends a choice (keeping its state when the job names a session and this is
+  // its first choice), then tells the client; the job is done with its last choice.
   void complete(Active& a, const char* reason, std::span<const float> logits);
   void update_memory();
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/sysinfo.h"
+#include "serve/openai_logprobs.h"
 #include "serve/scheduler.h"
 #include "text/chat_template.h"
 
@@ -81,26 +82,49 @@ struct Server {
   }
 
   json usage(const Job& j) const {
+    size_t completion = 0;
+    for (const Choice& c : j.choices) completion += c.out.size();
     return {{"prompt_tokens", j.prompt.size()},
-            {"completion_tokens", j.out.size()},
-            {"total_tokens", j.prompt.size() + j.out.size()},
+            {"completion_tokens", completion},
+            {"total_tokens", j.prompt.size() + completion},
             {"prompt_tokens_details", {{"cached_tokens", j.cached_tokens}}}};
   }
 
-  json chunk(const CompletionRequest& r, const std::string& id, const std::string& delta, const char* finish) const {
-    json c = {{"id", id}, {"created", std::time(nullptr)}, {"model", o.model_name}};
-    if (r.chat) {
-      c["object"] = "chat.completion.chunk";
+  // One choice of a response or stream chunk: its text (or delta), finish
+  // reason and logprobs object (null when not asked for).
+  json choice(const CompletionRequest& r, size_t index, const std::string& text, const char* finish, json logprobs,
+              bool delta) const {
+    json c = {{"index", index}, {"finish_reason", finish ? json(finish) : json()}, {"logprobs", std::move(logprobs)}};
+    if (!r.chat) {
+      c["text"] = text;
+    } else if (delta) {
       json d = json::object();
-      if (!delta.empty()) d["content"] = delta;
-      if (!finish && delta.empty()) d["role"] = "assistant";
-      c["choices"] = json::array({{{"index", 0}, {"delta", d}, {"finish_reason", finish ? json(finish) : json()}}});
+      if (!text.empty()) d["content"] = text;
+      c["delta"] = d;
     } else {
-      c["object"] = "text_completion";
-      c["choices"] = json::array(
-          {{{"index", 0}, {"text", delta}, {"logprobs", nullptr}, {"finish_reason", finish ? json(finish) : json()}}});
+      c["message"] = {{"role", "assistant"}, {"content", text}};
     }
     return c;
+  }
+
+  json envelope(const CompletionRequest& r, const std::string& id, bool chunk) const {
+    return {{"id", id},
+            {"created", std::time(nullptr)},
+            {"model", o.model_name},
+            {"object", r.chat ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion"}};
+  }
+
+  // The logprobs of choice c's tokens [from, to) (and, for from = 0 with echo,
+  // the prompt's before them); null when the request did not ask.
+  json logprobs_of(const CompletionRequest& r, const Job& job, const Choice& c, size_t from, size_t to,
+                   size_t& offset) const {
+    if (r.logprobs < 0) return json();
+    const std::span<const TokenLogprob> part(c.logprobs.data() + from, to - from);
+    if (r.chat) return chat_logprobs(tok, part);
+    json lp;
+    if (r.echo && from == 0) append_prompt_logprobs(lp, tok, job.prompt, job.prompt_lp, offset);
+    append_completion_logprobs(lp, tok, part, offset);
+    return lp;
   }
 
   void complete(const httplib::Request& req, httplib::Response& res, bool chat) {
@@ -119,6 +143,9 @@ struct Server {
                            "max_tokens");
       job->sampling = r.sampling;
       job->max_tokens = r.max_tokens;
+      job->n = r.n;
+      job->logprobs = r.logprobs;
+      job->prompt_logprobs = r.echo && r.logprobs >= 0;
       job->stop = r.stop;
       job->session_id = r.session_id;
       sched.submit(job);
@@ -128,64 +155,96 @@ struct Server {
       return reply_error(res, 400, e.what());
     }
     const std::string id = fmt::format("{}-{}", chat ? "chatcmpl" : "cmpl", next_id++);
+    const std::string echo = r.echo ? r.prompt : "";
     if (!r.stream) {
       std::unique_lock<std::mutex> lock(job->mu);
       job->cv.wait(lock, [&] { return job->done; });
       if (!job->error.empty()) return reply_error(res, 500, job->error);
-      json out = {{"id", id}, {"created", std::time(nullptr)}, {"model", o.model_name}, {"usage", usage(*job)}};
+      json out = envelope(r, id, false);
+      out["usage"] = usage(*job);
       if (!r.session_id.empty()) out["session_id"] = r.session_id;
-      if (chat) {
-        out["object"] = "chat.completion";
-        out["choices"] = json::array({{{"index", 0},
-                                       {"message", {{"role", "assistant"}, {"content", job->text}}},
-                                       {"finish_reason", job->finish_reason}}});
-      } else {
-        out["object"] = "text_completion";
-        out["choices"] = json::array(
-            {{{"index", 0}, {"text", job->text}, {"logprobs", nullptr}, {"finish_reason", job->finish_reason}}});
+      out["choices"] = json::array();
+      for (size_t i = 0; i < job->choices.size(); i++) {
+        const Choice& c = job->choices[i];
+        size_t offset = 0;
+        out["choices"].push_back(choice(r, i, echo + c.text, c.finish_reason.c_str(),
+                                        logprobs_of(r, *job, c, 0, c.logprobs.size(), offset), false));
       }
       res.set_content(dump(out), "application/json");
       return;
     }
-    // Server-sent events: a chunk per piece of whole text, the finish
-    // reason, then [DONE]. A failed write means the client left: the job is
+    // Server-sent events: per choice, a chunk per piece of whole text (with
+    // the logprobs of the tokens it completes), its finish reason; then the
+    // usage and [DONE]. A failed write means the client left: the job is
     // cancelled and its slot freed at the scheduler's next turn.
-    auto sent = std::make_shared<size_t>(0);
-    auto started = std::make_shared<bool>(false);
+    struct Progress {
+      bool started = false;
+      std::vector<size_t> text, tokens, offset;  // sent so far, per choice
+      std::vector<bool> finished;
+    };
+    auto p = std::make_shared<Progress>();
     res.set_chunked_content_provider(
-        "text/event-stream", [this, job, r, id, sent, started](size_t, httplib::DataSink& sink) {
-          auto send = [&](const json& j) {
+        "text/event-stream", [this, job, r, id, echo, p](size_t, httplib::DataSink& sink) {
+          auto send = [&](json choices) {
+            json j = envelope(r, id, true);
+            j["choices"] = std::move(choices);
             const std::string line = "data: " + dump(j) + "\n\n";
             return sink.write(line.data(), line.size());
           };
-          if (!*started && r.chat) {
-            *started = true;
-            if (!send(chunk(r, id, "", nullptr))) return job->cancelled = true, false;
+          const size_t n = job->choices.size();
+          if (!p->started) {
+            p->started = true;
+            p->text.assign(n, 0), p->tokens.assign(n, 0), p->offset.assign(n, 0), p->finished.assign(n, false);
+            json first = json::array();
+            for (size_t i = 0; i < n; i++) {  // chat: the role; completions with echo: the prompt
+              if (!r.chat && echo.empty()) continue;
+              json c = choice(r, i, echo, nullptr, json(), true);
+              if (r.chat) c["delta"] = {{"role", "assistant"}};
+              first.push_back(std::move(c));
+            }
+            if (!first.empty() && !send(std::move(first))) return job->cancelled = true, false;
           }
-          std::string piece;
+          json choices = json::array();
           bool done = false;
-          std::string finish, error;
+          std::string error;
           {
             std::unique_lock<std::mutex> lock(job->mu);
-            job->cv.wait_for(lock, std::chrono::milliseconds(200),
-                             [&] { return job->done || utf8_whole(job->text, *sent) > *sent; });
+            auto progressed = [&] {
+              if (job->done) return true;
+              for (size_t i = 0; i < n; i++)
+                if (job->choices[i].done != p->finished[i] || utf8_whole(job->choices[i].text, p->text[i]) > p->text[i])
+                  return true;
+              return false;
+            };
+            job->cv.wait_for(lock, std::chrono::milliseconds(200), progressed);
             done = job->done;
-            const size_t end = done ? job->text.size() : utf8_whole(job->text, *sent);
-            if (end > *sent) piece = job->text.substr(*sent, end - *sent);
-            *sent = std::max(*sent, end);
-            finish = job->finish_reason;
             error = job->error;
+            for (size_t i = 0; i < n && error.empty(); i++) {
+              const Choice& c = job->choices[i];
+              const size_t end = c.done ? c.text.size() : utf8_whole(c.text, p->text[i]);
+              std::string piece = end > p->text[i] ? c.text.substr(p->text[i], end - p->text[i]) : "";
+              const bool finish = c.done && !p->finished[i];
+              if (piece.empty() && !finish) continue;
+              const size_t to = c.logprobs.size();
+              json lp = logprobs_of(r, *job, c, p->tokens[i], to, p->offset[i]);
+              choices.push_back(choice(r, i, piece, finish ? c.finish_reason.c_str() : nullptr, std::move(lp), true));
+              p->text[i] = std::max(p->text[i], end), p->tokens[i] = to, p->finished[i] = p->finished[i] || finish;
+            }
           }
-          if (!piece.empty() && !send(chunk(r, id, piece, nullptr))) return job->cancelled = true, false;
-          if (!done) return true;
           if (!error.empty()) {
             const std::string line = "data: " + error_json(error, "", "server_error") + "\n\n";
             sink.write(line.data(), line.size());
-          } else {
-            json last = chunk(r, id, "", finish.c_str());
+          } else if (!choices.empty() && !send(std::move(choices))) {
+            return job->cancelled = true, false;
+          }
+          if (!done) return true;
+          if (error.empty()) {
+            json last = envelope(r, id, true);
+            last["choices"] = json::array();
             std::lock_guard<std::mutex> lock(job->mu);
             last["usage"] = usage(*job);
-            send(last);
+            const std::string line = "data: " + dump(last) + "\n\n";
+            sink.write(line.data(), line.size());
           }
           static const char kDone[] = "data: [DONE]\n\n";
           sink.write(kDone, sizeof kDone - 1);

@@ -4,7 +4,9 @@
 Starts the server on the real SmolLM2 teacher (Q8_0 weights) and on a step-0
 RAD-RWKV7 student, and checks through the PyPI `openai` client and raw HTTP:
 completions and chat (streamed and not) equal `radlads generate` greedy
-output; concurrent requests are batched (fewer steps than tokens) and each
+output; logprobs (echoed prompt's equal `radlads score`'s, completion and
+chat alternatives) and n completions (forked state; seeded sampling repeats;
+streamed per index); concurrent requests are batched (fewer steps than tokens) and each
 equals its result alone; a kept session resumes (cached prompt tokens) with
 the text a fresh request gets; malformed bodies and parameters get 400 error
 objects, an oversized body 413; a client that disconnects frees its slot;
@@ -158,11 +160,72 @@ def main():
         check(r2.choices[0].message.content == fresh.choices[0].message.content,
               "the resumed session answers as a fresh request")
 
+        # logprobs: the prompt's (echo, max_tokens 0: how harnesses score text) equal `radlads score`'s
+        # log-softmax at every position (another path: one batched forward, not chunked decoding).
+        text = "The quick brown fox jumps over the lazy dog because"
+        e = client.completions.create(model=model, prompt=text, max_tokens=0, echo=True, logprobs=2, temperature=0)
+        lp = e.choices[0].logprobs
+        check(e.choices[0].text == text and lp.token_logprobs[0] is None and len(lp.tokens) > 5,
+              f"echo: the prompt back with {len(lp.tokens)} token logprobs, the first null")
+        ids = [int(t) for t in subprocess.run([a.bin, "tokenize", a.teacher, "--text", text, "--ids"],
+                                              capture_output=True, text=True, check=True).stdout.split()]
+        with tempfile.TemporaryDirectory() as tmp:
+            open(os.path.join(tmp, "ids"), "w").write(" ".join(map(str, ids)))
+            subprocess.run([a.bin, "score", a.teacher, "--ids-file", os.path.join(tmp, "ids"), "--logits-out",
+                            os.path.join(tmp, "l.npy"), "--dtype", "q8_0"], check=True, capture_output=True)
+            import numpy as np
+            logits = np.load(os.path.join(tmp, "l.npy")).astype(np.float64)
+        ls = logits - logits.max(-1, keepdims=True)
+        ls = ls - np.log(np.exp(ls).sum(-1, keepdims=True))
+        want = [float(ls[i - 1, ids[i]]) for i in range(1, len(ids))]
+        got = lp.token_logprobs[1:]
+        check(len(ids) == len(lp.tokens) and max(abs(x - y) for x, y in zip(got, want)) < 2e-3,
+              f"echo logprobs equal radlads score's (max diff {max(abs(x - y) for x, y in zip(got, want)):.1e})")
+        check(all(len(t) == 2 for t in lp.top_logprobs[1:]) and
+              all(max(t.values()) >= v - 1e-6 for t, v in zip(lp.top_logprobs[1:], got)),
+              "each prompt token has its 2 likeliest alternatives, none less likely than the token itself")
+        g = client.completions.create(model=model, prompt=prompt, max_tokens=6, temperature=0, logprobs=3)
+        glp = g.choices[0].logprobs
+        check(len(glp.tokens) == 6 and all(abs(max(t.values()) - v) < 1e-6 for t, v in
+                                           zip(glp.top_logprobs, glp.token_logprobs)),
+              "greedy completion logprobs: each chosen token is its step's likeliest")
+        check("".join(glp.tokens) == g.choices[0].text, "the logprob tokens spell the completion")
+        cl = client.chat.completions.create(model=model, messages=msgs, max_tokens=5, temperature=0, logprobs=True,
+                                            top_logprobs=2)
+        content = cl.choices[0].logprobs.content
+        check(len(content) == 5 and all(len(x.top_logprobs) == 2 and x.logprob <= 0 for x in content) and
+              "".join(x.token for x in content) == cl.choices[0].message.content,
+              "chat logprobs: one entry per token with 2 alternatives")
+
+        # n completions of one prompt: the prefilled state forked, each choice sampled on its own.
+        many = client.completions.create(model=model, prompt=prompt, max_tokens=8, temperature=0, n=3)
+        check(len(many.choices) == 3 and all(c.text == r.choices[0].text for c in many.choices) and
+              [c.index for c in many.choices] == [0, 1, 2], "n=3 greedy: three copies of the greedy completion")
+        check(many.usage.completion_tokens == 24, f"n=3 usage counts every choice ({many.usage.completion_tokens})")
+        sampled = client.completions.create(model=model, prompt="Once upon a time", max_tokens=12,
+                                            temperature=1.0, n=3, seed=11)
+        again = client.completions.create(model=model, prompt="Once upon a time", max_tokens=12,
+                                          temperature=1.0, n=3, seed=11)
+        texts = [c.text for c in sampled.choices]
+        check(len(set(texts)) > 1 and texts == [c.text for c in again.choices],
+              "n=3 sampled with a seed: the choices differ, and repeat with the seed")
+        streamed = {}
+        for ch in client.chat.completions.create(model=model, messages=msgs, max_tokens=12, temperature=1.0, n=2,
+                                                 seed=5, stream=True):
+            for c in ch.choices:
+                streamed[c.index] = streamed.get(c.index, "") + (c.delta.content or "")
+        whole = client.chat.completions.create(model=model, messages=msgs, max_tokens=12, temperature=1.0, n=2,
+                                               seed=5)
+        check(streamed == {c.index: c.message.content for c in whole.choices},
+              "n=2 streamed chat: each index's deltas equal its whole choice")
+
         # Bad input: error objects, never a crash.
         for raw, why in ((b"{bad", "malformed JSON"), (b"[1,2]", "not an object"),
                          (json.dumps({"prompt": 5}).encode(), "prompt not a string"),
                          (json.dumps({"prompt": "x", "max_tokens": 100000}).encode(), "max_tokens over the limit"),
-                         (json.dumps({"prompt": "x", "n": 2}).encode(), "n = 2"),
+                         (json.dumps({"prompt": "x", "n": 17}).encode(), "n over the limit"),
+                         (json.dumps({"prompt": "x", "logprobs": 6}).encode(), "logprobs over 5"),
+                         (json.dumps({"prompt": "x", "max_tokens": 0}).encode(), "max_tokens 0 without echo"),
                          (json.dumps({"prompt": "x", "temperature": "hot"}).encode(), "temperature a string")):
             st, body = s.http("POST", "/v1/completions", raw=raw)
             check(st == 400 and "error" in json.loads(body), f"{why}: 400 with an error object")
