@@ -52,6 +52,20 @@ size_t utf8_whole(const std::string& s, size_t from) {
   return std::max(end, from);
 }
 
+// What of text may stream now: whole UTF-8 characters, less any tail that
+// could still grow into a stop string (the scheduler cuts the text at a stop
+// string only once it is complete; until then its start must not go out).
+size_t streamable(const std::string& text, size_t from, const std::vector<std::string>& stop) {
+  size_t end = utf8_whole(text, from), hold = 0;
+  for (const std::string& st : stop)
+    for (size_t k = std::min(st.size() - 1, end - from); k > hold; k--)
+      if (text.compare(end - k, k, st, 0, k) == 0) {
+        hold = k;
+        break;
+      }
+  return end - hold;
+}
+
 struct Server {
   LanguageModel& lm;
   const Tokenizer& tok;
@@ -212,7 +226,8 @@ struct Server {
             auto progressed = [&] {
               if (job->done) return true;
               for (size_t i = 0; i < n; i++)
-                if (job->choices[i].done != p->finished[i] || utf8_whole(job->choices[i].text, p->text[i]) > p->text[i])
+                if (job->choices[i].done != p->finished[i] ||
+                    streamable(job->choices[i].text, p->text[i], job->stop) > p->text[i])
                   return true;
               return false;
             };
@@ -221,7 +236,7 @@ struct Server {
             error = job->error;
             for (size_t i = 0; i < n && error.empty(); i++) {
               const Choice& c = job->choices[i];
-              const size_t end = c.done ? c.text.size() : utf8_whole(c.text, p->text[i]);
+              const size_t end = c.done ? c.text.size() : streamable(c.text, p->text[i], job->stop);
               std::string piece = end > p->text[i] ? c.text.substr(p->text[i], end - p->text[i]) : "";
               const bool finish = c.done && !p->finished[i];
               if (piece.empty() && !finish) continue;

@@ -126,6 +126,15 @@ def main():
         check("".join(parts) == c.choices[0].message.content and len(parts) > 3,
               f"streamed chat ({len(parts)} chunks) equals the whole answer")
 
+        # A stop string spanning tokens: its start must not stream before the whole string is seen.
+        stop = " obvious colour"
+        cut = c.choices[0].message.content.split(stop)[0]
+        parts = [ch.choices[0].delta.content or "" for ch in
+                 client.chat.completions.create(model=model, messages=msgs, max_tokens=12, temperature=0,
+                                                stop=[stop], stream=True) if ch.choices]
+        check(stop in c.choices[0].message.content and "".join(parts) == cut,
+              f"streamed chat with a stop string stops before it: {''.join(parts)!r}")
+
         # Concurrent requests: batched, each with its own result.
         prompts = ["Once upon a time", "The best way to learn", "In 1969, astronauts", "def fibonacci(n):",
                    "My favourite food is", "The ocean is"]
