@@ -33,10 +33,18 @@ static CommandRegistration reg("serve", "Serve a model over an OpenAI-compatible
   app.add_option("--ctx", o->s.limits.ctx, "Tokens of one sequence (prompt + generated)")
       ->capture_default_str()
       ->check(CLI::Range(16, 1 << 22));
+  app.add_option("--session-dir", o->s.session_dir,
+                 "Keep the kept sessions across restarts: saved here at shutdown, restored at start (created if absent)");
   app.add_option("--max-body-kb", o->max_body_kb, "Largest request body (KiB)")->capture_default_str()->check(
       CLI::Range(1, 1 << 20));
   return [o](const ExecContext& ctx) {
     if (ctx.world() > 1) fail("serve runs in one process (not under mpirun)");
+    if (!o->s.session_dir.empty()) {  // checked before the model loads
+      std::error_code ec;
+      std::filesystem::create_directories(o->s.session_dir, ec);
+      if (!std::filesystem::is_directory(o->s.session_dir))
+        fail("{}: --session-dir is not a folder radlads can create", o->s.session_dir);
+    }
     auto lm = open_language_model(ctx.be(), o->model, infer_options(o->dtype));
     Tokenizer tok(lm->model().tokenizer);
     serve::ServeOptions s = o->s;

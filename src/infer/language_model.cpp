@@ -2,6 +2,7 @@
 #include "infer/language_model.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "models/student.h"
@@ -47,6 +48,8 @@ class TeacherState final : public DecodeState {
     t_.forward(tokens, 1, T, &cache_, logits, Teacher::Logits::All);
   }
   std::unique_ptr<DecodeState> clone() const override { return std::make_unique<TeacherState>(*this); }
+  void save(std::string& out) const override { cache_.save(out); }
+  void load(ByteReader& r) override { cache_.load(r); }
   int n_past() const override { return cache_.n_past; }
   size_t state_bytes() const override { return cache_.bytes(); }
 
@@ -101,9 +104,26 @@ class StudentDecodeState final : public DecodeState {
   void feed_all(const int32_t* tokens, int T, float* logits) override {
     s_.forward(tokens, 1, T, &st_, logits, LogitsMode::All);
   }
-  std::unique_ptr<DecodeState> clone() const override {
-    auto c = std::make_unique<StudentDecodeState>(s_, st_);
-    return c;
+  std::unique_ptr<DecodeState> clone() const override { return std::make_unique<StudentDecodeState>(s_, st_); }
+  void save(std::string& out) const override {
+    const int64_t head[3] = {st_.n_past, int64_t(st_.wkv.size()), int64_t(st_.shift.size())};
+    out.append(reinterpret_cast<const char*>(head), sizeof head);
+    out.append(reinterpret_cast<const char*>(st_.wkv.data()), st_.wkv.size() * sizeof(float));
+    out.append(reinterpret_cast<const char*>(st_.shift.data()), st_.shift.size() * sizeof(float));
+    if (st_.kv) st_.kv->save(out);
+  }
+  void load(ByteReader& r) override {
+    const int64_t past = r.read<int64_t>("positions"), wkv = r.read<int64_t>("state floats"),
+                  shift = r.read<int64_t>("shift floats");
+    if (wkv != int64_t(st_.wkv.size()) || shift != int64_t(st_.shift.size()) || past < 0)
+      fail("{}: a state of {} + {} floats, this model's is {} + {}", r.path(), wkv, shift, st_.wkv.size(),
+           st_.shift.size());
+    for (std::vector<float>* v : {&st_.wkv, &st_.shift}) {
+      const std::string_view b = r.read_bytes(v->size() * sizeof(float), "state");
+      std::memcpy(v->data(), b.data(), b.size());
+    }
+    if (st_.kv) st_.kv->load(r);
+    st_.n_past = int(past);
   }
   int n_past() const override { return st_.n_past; }
   size_t state_bytes() const override { return st_.bytes(); }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "core/byte_reader.h"
 #include "models/model.h"
 
 namespace radlads {
@@ -23,6 +24,11 @@ class DecodeState {
   virtual void feed_all(const int32_t* tokens, int T, float* logits) = 0;
   // An independent copy (n completions of one prompt fork its state).
   virtual std::unique_ptr<DecodeState> clone() const = 0;
+  // The state as bytes, and back into a fresh state of the same model (a
+  // server's kept sessions outlive a restart). load throws Error naming r's
+  // file when the bytes do not fit this state.
+  virtual void save(std::string& out) const = 0;
+  virtual void load(ByteReader& r) = 0;
   virtual int n_past() const = 0;
   virtual size_t state_bytes() const = 0;
 };

@@ -16,6 +16,31 @@ KVCache::KVCache(const TeacherConfig& c, int n_ctx, int n_layers)
       k(size_t(n_layers) * n_ctx * c.n_head_kv * c.head_dim),
       v(size_t(n_layers) * n_ctx * c.n_head_kv * c.head_dim) {}
 
+void KVCache::save(std::string& out) const {
+  const int64_t width = n_layers && n_ctx ? int64_t(k.size()) / (int64_t(n_layers) * n_ctx) : 0;
+  const int64_t head[3] = {n_layers, width, n_past};
+  out.append(reinterpret_cast<const char*>(head), sizeof head);
+  for (const std::vector<float>* kv : {&k, &v})
+    for (int l = 0; l < n_layers; l++)
+      out.append(reinterpret_cast<const char*>(kv->data() + int64_t(l) * n_ctx * width),
+                 size_t(n_past * width) * sizeof(float));
+}
+
+void KVCache::load(ByteReader& r) {
+  const int64_t width = n_layers && n_ctx ? int64_t(k.size()) / (int64_t(n_layers) * n_ctx) : 0;
+  const int64_t layers = r.read<int64_t>("KV cache layers"), w = r.read<int64_t>("KV cache width"),
+                past = r.read<int64_t>("KV cache positions");
+  if (layers != n_layers || w != width)
+    fail("{}: KV cache of {} layers × {} floats, this model's is {} × {}", r.path(), layers, w, n_layers, width);
+  if (past < 0 || past > n_ctx) fail("{}: {} cached positions do not fit a context of {}", r.path(), past, n_ctx);
+  for (std::vector<float>* kv : {&k, &v})
+    for (int l = 0; l < n_layers; l++) {
+      const std::string_view b = r.read_bytes(uint64_t(past * width) * sizeof(float), "KV cache rows");
+      std::memcpy(kv->data() + int64_t(l) * n_ctx * width, b.data(), b.size());
+    }
+  n_past = int(past);
+}
+
 namespace {
 
 // The block's prologue, shared by the decoding and the training forward:

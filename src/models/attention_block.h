@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "core/byte_reader.h"
 #include "models/teacher_config.h"
 #include "backend/backend.h"
 #include "backend/workspace.h"
@@ -24,6 +26,11 @@ struct KVCache {
   KVCache(const TeacherConfig& c, int n_ctx, int n_layers);
   KVCache(const TeacherConfig& c, int n_ctx) : KVCache(c, n_ctx, c.n_layer) {}
   size_t bytes() const { return (k.size() + v.size()) * sizeof(float); }
+  // The filled rows (n_past of each layer) appended to out, and read back
+  // into a cache of the same model with room for them (throws Error, naming
+  // r's file, when they do not fit).
+  void save(std::string& out) const;
+  void load(ByteReader& r);
 };
 
 struct AttentionWeights {

@@ -56,6 +56,27 @@ bool Scheduler::idle() const {
   return waiting_.empty() && stats_.active == 0;
 }
 
+void Scheduler::restore(std::vector<StoredSession> sessions) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (StoredSession& x : sessions) {
+    lru_.remove(x.id);
+    lru_.push_back(x.id);
+    kept_[x.id] = Kept{std::move(x.state), std::move(x.history), std::move(x.logits)};
+  }
+  update_memory();
+}
+
+void Scheduler::persist(const std::string& dir, const std::string& fingerprint) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> ids;
+  for (const std::string& id : lru_) {
+    const Kept& k = kept_.at(id);
+    save_session(dir, fingerprint, id, k.history, k.logits, *k.state);
+    ids.push_back(id);
+  }
+  remove_other_sessions(dir, ids);
+}
+
 const char* Scheduler::emit(Active& a, int32_t token, std::span<const float> logits) {
   Job& j = *a.job;
   if (j.max_tokens == 0) return "length";  // the prompt only (echo)

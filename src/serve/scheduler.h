@@ -25,6 +25,7 @@
 #include "infer/sampling.h"
 #include "serve/logprobs.h"
 #include "serve/openai_request.h"
+#include "serve/session_store.h"
 #include "text/tokenizer.h"
 
 namespace radlads::serve {
@@ -77,6 +78,10 @@ class Scheduler {
   void submit(const std::shared_ptr<Job>& job);
   SchedulerStats stats() const;
   bool idle() const;  // nothing active or waiting
+  // The kept sessions from disk, before run(); and all kept ones to disk after
+  // it (the rest of dir's session files removed). Both on the model's thread.
+  void restore(std::vector<StoredSession> sessions);
+  void persist(const std::string& dir, const std::string& fingerprint);
 
  private:
   struct Active {

@@ -17,6 +17,7 @@
 #include "core/sysinfo.h"
 #include "serve/openai_logprobs.h"
 #include "serve/scheduler.h"
+#include "serve/session_store.h"
 #include "text/chat_template.h"
 
 namespace radlads::serve {
@@ -361,10 +362,26 @@ struct Server {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the last responses leave
       http.stop();
     });
+    std::string fingerprint;
+    if (!o.session_dir.empty()) {
+      fingerprint = model_fingerprint(lm);
+      auto kept = load_sessions(o.session_dir, lm, o.limits.ctx, stderr);
+      fmt::print(stderr, "serve: {} kept session(s) restored from {}\n", kept.size(), o.session_dir);
+      sched.restore(std::move(kept));
+    }
     fmt::print(stderr, "listening on http://{}:{}\n", o.host, port);
     sched.run();
     listener.join();
     watcher.join();
+    if (!o.session_dir.empty()) {
+      try {
+        sched.persist(o.session_dir, fingerprint);
+        fmt::print(stderr, "serve: {} kept session(s) saved in {}\n", sched.stats().sessions, o.session_dir);
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "serve: saving the kept sessions failed: {}\n", e.what());
+        ok = false;
+      }
+    }
     fmt::print(stderr, "serve: stopped\n");
     return ok ? 0 : 2;
   }

@@ -19,6 +19,7 @@ struct ServeOptions {
   int port = 8080;  // 0: any free port (the one chosen is printed)
   std::string model_name;
   ServeLimits limits;
+  std::string session_dir;  // kept sessions saved here at shutdown and restored at start ("" none)
 };
 
 // Serves until SIGTERM or SIGINT, then drains: new requests get 503, the
