@@ -15,7 +15,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool chat : {false, true}) {
     try {
       const serve::CompletionRequest r = serve::parse_completion_request(body, chat, limits);
-      if (r.max_tokens < 1 || r.max_tokens > limits.max_tokens) std::abort();  // the limits hold
+      // The limits hold: max_tokens 0 only with echo (completions), n within the
+      // sessions, logprobs' alternatives within what the endpoint allows.
+      if (r.max_tokens < (r.echo ? 0 : 1) || r.max_tokens > limits.max_tokens) std::abort();
+      if (r.echo && chat) std::abort();
+      if (r.n < 1 || r.n > 16 || r.n > limits.max_sessions) std::abort();
+      if (r.logprobs < -1 || r.logprobs > (chat ? 20 : 5)) std::abort();
     } catch (const serve::RequestError& e) {
       (void)serve::error_json(e.what(), e.param);
     }
