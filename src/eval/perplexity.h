@@ -21,8 +21,10 @@ struct PerplexityResult {
 
 // ids: the text's tokens; windows of ctx tokens, the remainder dropped.
 // progress(window, n_windows) is called after each window when non-null.
+// A window is fed through one decode state in blocks of rows whose logits fit
+// logit_bytes (64 MB: no (ctx, V) matrix at long context).
 PerplexityResult perplexity(LanguageModel& lm, const std::vector<int32_t>& ids, int ctx,
-                            const std::function<void(int, int)>& progress = {});
+                            const std::function<void(int, int)>& progress = {}, size_t logit_bytes = size_t(64) << 20);
 
 // log softmax(logits)[target] in double; logits has V entries.
 double log_prob(const float* logits, int V, int32_t target);
