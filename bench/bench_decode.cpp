@@ -5,7 +5,7 @@
 // the format it is held in; a tied head counted once) and that traffic as
 // GB/s against the triad bandwidth measured in the same run.
 // bench/decode_vs_llamacpp.py runs it beside llama.cpp on the same files.
-// usage: bench_decode MODEL [--dtype f32|f16|bf16|q8_0|q4_0] [--threads N] [--prompt P] [--tokens K]
+// usage: bench_decode MODEL [--dtype f32|f16|bf16|q8_0|q4_0|stored] [--threads N] [--prompt P] [--tokens K]
 #include <fmt/format.h>
 
 #include <cstring>
@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   const ExecContext ctx = ExecContext::local(threads);
   try {
     InferOptions o;
-    if (dtype != "f32") o.weights = weight_format_from_name(dtype);
+    if (dtype == "stored") o.stored = true;  // a teacher's file blocks as they are
+    else if (dtype != "f32") o.weights = weight_format_from_name(dtype);
     auto lm = open_language_model(cpu_backend(), argv[1], o);
     const Model& m = lm->model();
     // Bytes a decode step reads: every tensor but the embedding table (one
@@ -44,9 +45,12 @@ int main(int argc, char** argv) {
     const float* embed = m.w("model.embed_tokens.weight").ptr();
     const bool tied = m.find("lm_head.weight") == nullptr || m.w("lm_head.weight").ptr() == embed;
     double f32_elems = 0;
+    double stored_bytes = 0;  // --dtype stored: the held blocks instead of their fp32 tensors
     for (const auto& [name, t] : m.weights)
-      if (t.ptr() != embed) f32_elems += double(t.numel());
-    double bytes = 4 * f32_elems;
+      if (t.ptr() != embed && !m.stored.count(name)) f32_elems += double(t.numel());
+    for (const auto& [name, w] : m.stored)
+      if (m.w(name).ptr() != embed) stored_bytes += double(w.bytes.size());
+    double bytes = 4 * f32_elems + stored_bytes;
     if (const Backend::FrozenWeights* f = lm->frozen())
       bytes += double(f->bytes()) - 4 * (double(f->elements()) - (tied ? double(m.w("model.embed_tokens.weight").numel()) : 0));
     else if (tied)

@@ -12,14 +12,16 @@ namespace radlads::cli {
 
 inline void add_dtype_flag(CLI::App& app, std::string& dtype) {
   app.add_option("--dtype", dtype,
-                 "Linear-layer weights held as: f32 (as loaded), f16, bf16, q8_0, q4_0 (requantized at load)")
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}))
+                 "Linear-layer weights held as: f32 (as loaded), f16, bf16, q8_0, q4_0 (requantized at load), or "
+                 "stored (a teacher's file blocks as they are, K-quants included)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "stored"}))
       ->capture_default_str();
 }
 
 inline InferOptions infer_options(const std::string& dtype) {
   InferOptions o;
-  if (dtype != "f32") o.weights = weight_format_from_name(dtype);
+  if (dtype == "stored") o.stored = true;
+  else if (dtype != "f32") o.weights = weight_format_from_name(dtype);
   return o;
 }
 

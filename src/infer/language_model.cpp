@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/error.h"
+#include "models/stored_weights.h"
 #include "models/student.h"
 #include "models/teacher.h"
 
@@ -174,7 +176,15 @@ std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m, c
 
 std::unique_ptr<LanguageModel> open_language_model(const Backend& be, const std::string& path,
                                                    const InferOptions& o) {
-  return make_language_model(be, open_model(path), o);
+  Model m = open_model(path);
+  if (o.stored) {
+    if (m.student.is_student())
+      fail("{}: --dtype stored keeps a teacher's file blocks; a student holds its exported format with --dtype "
+           "f16|bf16|q8_0|q4_0 (lossless from a file of that type)",
+           path);
+    hold_teacher_stored(m);  // the Teacher then multiplies the blocks (Model::stored)
+  }
+  return make_language_model(be, std::move(m), o);
 }
 
 }  // namespace radlads

@@ -38,6 +38,9 @@ class DecodeState {
 // its fp32 copy then returned to the system.
 struct InferOptions {
   std::optional<WeightFormat> weights;
+  // A teacher's weights kept as its file stores them (GGUF blocks of any type,
+  // K-quants included; models/stored_weights.h), multiplied block by block.
+  bool stored = false;
 };
 
 class LanguageModel {

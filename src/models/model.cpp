@@ -112,6 +112,9 @@ static Model load_gguf(const std::string& path) {
     m.weights.emplace(hf, f.load_f32(ti));
     m.source_dtypes[ggml_type_name(ti.type)]++;
   }
+  // The shapes first: the q/k un-permutation below assumes them (a hostile
+  // file with other row counts is an error naming it, not a failed CHECK).
+  validate_teacher_weights(m);
   // Only llama's converter permutes q/k (DESIGN.md, GGUF note); qwen2 is stored as in HF.
   if (m.cfg.arch == "llama") {
     for (int l = 0; l < m.cfg.n_layer; l++) {
@@ -123,7 +126,6 @@ static Model load_gguf(const std::string& path) {
         }
     }
   }
-  validate_teacher_weights(m);
   return m;
 }
 

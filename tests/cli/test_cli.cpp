@@ -50,6 +50,27 @@ TEST(RealModelCli, PerplexityOnHeldOutTextIsSane) {
   EXPECT_LT(j["ppl"].get<double>(), 10.0);
 }
 
+// --dtype stored keeps the teacher's Q4_1 blocks (multiplied block by block):
+// the same perplexity as the fp32 expansion; a student is refused with exit 2.
+TEST(RealModelCli, StoredWeightsScoreAsTheFp32Expansion) {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 6; i++) text += "The quick brown fox jumps over the lazy dog. Rivers flow into the sea.\n";
+  std::ofstream(tmp.file("t.txt")) << text;
+  double ppl[2];
+  for (int i = 0; i < 2; i++) {
+    auto r = test::run_cli_stdout("perplexity " + teacher_path() + " --file " + tmp.file("t.txt") +
+                                  " --ctx 32 --json --dtype " + (i ? "stored" : "f32"));
+    ASSERT_EQ(r.status, 0) << r.out;
+    ppl[i] = nlohmann::json::parse(r.out).at("ppl").get<double>();
+  }
+  EXPECT_NEAR(ppl[1], ppl[0], 1e-5 * ppl[0]);
+  ASSERT_EQ(run_cli("init --teacher " + teacher_path() + " --arch rad-rwkv6 --out " + tmp.file("s")).status, 0);
+  auto r = run_cli("perplexity " + tmp.file("s") + " --file " + tmp.file("t.txt") + " --ctx 32 --dtype stored");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--dtype stored keeps a teacher's file blocks"), std::string::npos) << r.out;
+}
+
 TEST(RealModelCli, GreedyChatAnswersInEnglish) {
   auto r = run_cli("generate " + teacher_path() +
                    " --chat --temp 0 --max-tokens 16 --prompt \"What is the capital of France?\"");
