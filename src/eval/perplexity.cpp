@@ -24,7 +24,7 @@ PerplexityResult perplexity(LanguageModel& lm, const std::vector<int32_t>& ids, 
   if (n_win == 0) fail("the text has {} tokens, fewer than one window of {}", ids.size(), ctx);
   const int V = lm.n_vocab();
   const int rows = int(std::clamp<size_t>(logit_bytes / (sizeof(float) * size_t(V)), 1, size_t(ctx)));
-  std::vector<float> logits(size_t(rows) * V), prev(static_cast<size_t>(V));
+  std::vector<float> scratch;
   PerplexityResult r;
   double nll_sum = 0;
   int64_t hits = 0;
@@ -32,24 +32,18 @@ PerplexityResult perplexity(LanguageModel& lm, const std::vector<int32_t>& ids, 
   for (int w = 0; w < n_win; w++) {
     const int32_t* win = ids.data() + size_t(w) * ctx;
     auto state = lm.new_state(ctx);
-    for (int p0 = 0; p0 < ctx; p0 += rows) {
-      const int n = std::min(rows, ctx - p0);
-      state->feed_all(win + p0, n, logits.data());
-      // The logits after position t score token t + 1: row i scores p0 + i + 1
-      // (the block's last row is kept for the next block's first token).
+    feed_scoring(*state, V, win, ctx, rows, scratch, [&](int first, int count, const float* logits) {
 #pragma omp parallel for reduction(+ : nll_sum) reduction(+ : hits) schedule(static)
-      for (int i = 0; i < n; i++) {
-        const int t = p0 + i;  // the scored token is t, by the logits after t - 1
-        if (t == 0) continue;
-        const float* row = i == 0 ? prev.data() : logits.data() + size_t(i - 1) * V;
-        nll_sum -= log_prob(row, V, win[t]);
+      for (int i = 0; i < count; i++) {
+        const float* row = logits + size_t(i) * V;
+        const int32_t target = win[first + i];
+        nll_sum -= log_prob(row, V, target);
         int best = 0;
         for (int k = 1; k < V; k++)
           if (row[k] > row[best]) best = k;
-        hits += best == win[t];
+        hits += best == target;
       }
-      std::copy_n(logits.begin() + int64_t(n - 1) * V, V, prev.begin());
-    }
+    }, nullptr);
     r.tokens += ctx - 1;
     if (progress) progress(w + 1, n_win);
   }

@@ -169,6 +169,21 @@ void LanguageModel::step(DecodeState* const* states, const int32_t* tokens, int 
   for (int b = 0; b < B; b++) states[b]->feed(tokens + b, 1, logits + int64_t(b) * n_vocab());
 }
 
+void feed_scoring(DecodeState& st, int V, const int32_t* tokens, int n, int rows, std::vector<float>& scratch,
+                  const std::function<void(int, int, const float*)>& score, float* last_logits) {
+  // Row 0 of scratch carries the previous block's last logits; feed_all writes
+  // the block's rows after it, so row i is the distribution over token p0 + i.
+  scratch.resize(size_t(rows + 1) * size_t(V));
+  for (int p0 = 0; p0 < n; p0 += rows) {
+    const int k = std::min(rows, n - p0);
+    st.feed_all(tokens + p0, k, scratch.data() + V);
+    if (p0 > 0) score(p0, k, scratch.data());
+    else if (k > 1) score(1, k - 1, scratch.data() + V);
+    std::copy_n(scratch.begin() + int64_t(k) * V, V, scratch.begin());
+  }
+  if (last_logits && n > 0) std::copy_n(scratch.begin(), V, last_logits);
+}
+
 std::unique_ptr<LanguageModel> make_language_model(const Backend& be, Model m, const InferOptions& o) {
   if (m.student.is_student()) return std::make_unique<StudentLM>(be, std::move(m), o);
   return std::make_unique<TeacherLM>(be, std::move(m), o);

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backend/backend.h"
 #include "core/byte_reader.h"
@@ -60,6 +62,16 @@ class LanguageModel {
   // (The default feeds them one by one.)
   virtual void step(DecodeState* const* states, const int32_t* tokens, int B, float* logits);
 };
+
+// Feeds tokens[0, n) into st in blocks of at most `rows` positions and hands
+// each block's next-token distributions to score(t0, count, logits): row i of
+// logits (count, V) is the distribution over token t0 + i given the tokens
+// before it (t0 ≥ 1: the first token has none, and st must be fresh for that to
+// hold). The logits after the last token end in last_logits (V, nullable).
+// scratch is resized to (rows + 1, V) and reused across calls. Scoring a text
+// this way never holds its (n, V) logits.
+void feed_scoring(DecodeState& st, int V, const int32_t* tokens, int n, int rows, std::vector<float>& scratch,
+                  const std::function<void(int t0, int count, const float* logits)>& score, float* last_logits);
 
 // Loads the model at path and wraps it in the implementation its architecture
 // needs, computing on be.

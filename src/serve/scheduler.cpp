@@ -124,30 +124,22 @@ void Scheduler::complete(Active& a, const char* reason, std::span<const float> l
   }
 }
 
-void Scheduler::feed_scored(Active& a, size_t pos, float* last_logits) {
+void Scheduler::feed_scored(Active& a, float* last_logits) {
   Job& job = *a.job;
-  const int V = lm_.n_vocab();
-  constexpr size_t kChunk = 64;  // bounds the (chunk, V) logits
-  std::vector<float> logits(kChunk * size_t(V));
-  // The logits after token i score token i + 1: the prompt's first token has none.
-  std::vector<float> prev(last_logits, last_logits + (pos > 0 ? V : 0));
-  while (pos < job.prompt.size()) {
-    const size_t n = std::min(kChunk, job.prompt.size() - pos);
-    a.state->feed_all(job.prompt.data() + pos, int(n), logits.data());
-    std::vector<TokenLogprob> lps;
-    for (size_t i = 0; i < n; i++) {
-      const size_t t = pos + i;  // token t is scored by the logits before it
-      if (t == 0) continue;
-      const float* row = i == 0 ? prev.data() : logits.data() + (i - 1) * size_t(V);
-      lps.push_back(token_logprob({row, size_t(V)}, job.prompt[t], std::max(0, job.logprobs)));
-    }
-    prev.assign(logits.begin() + int64_t(n - 1) * V, logits.begin() + int64_t(n) * V);
-    a.history.insert(a.history.end(), job.prompt.begin() + int64_t(pos), job.prompt.begin() + int64_t(pos + n));
-    pos += n;
-    std::lock_guard<std::mutex> lock(job.mu);
-    for (auto& x : lps) job.prompt_lp.push_back(std::move(x));
-  }
-  std::copy(prev.begin(), prev.end(), last_logits);
+  constexpr int kChunk = 64;  // bounds the (chunk, V) logits
+  std::vector<float> scratch;
+  std::vector<TokenLogprob> lps;
+  feed_scoring(*a.state, lm_.n_vocab(), job.prompt.data(), int(job.prompt.size()), kChunk, scratch,
+               [&](int first, int count, const float* logits) {
+                 lps.clear();
+                 for (int i = 0; i < count; i++)
+                   lps.push_back(token_logprob({logits + size_t(i) * lm_.n_vocab(), size_t(lm_.n_vocab())},
+                                               job.prompt[size_t(first + i)], std::max(0, job.logprobs)));
+                 std::lock_guard<std::mutex> lock(job.mu);
+                 for (auto& x : lps) job.prompt_lp.push_back(std::move(x));
+               },
+               last_logits);
+  a.history.insert(a.history.end(), job.prompt.begin(), job.prompt.end());
 }
 
 // Under mu_: the session cache bounded (oldest out), and the state bytes.
@@ -181,7 +173,7 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
                 std::equal(k.history.begin(), k.history.end(), job->prompt.begin());
     }
   }
-  if (resumed && job->prompt_logprobs && !k.history.empty()) resumed = false;  // every prompt position is scored
+  if (job->prompt_logprobs) resumed = false;  // every prompt position is scored, from a fresh state
   if (resumed) {  // the kept state has seen a prefix of this prompt: feed the rest
     a.state = std::move(k.state);
     a.history = std::move(k.history);
@@ -199,7 +191,7 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
     job->cached_tokens = int(fed);
   }
   constexpr size_t kChunk = 512;  // bounds the prefill's scratch
-  if (job->prompt_logprobs) feed_scored(a, fed, first.data()), fed = job->prompt.size();
+  if (job->prompt_logprobs) feed_scored(a, first.data()), fed = job->prompt.size();
   while (fed < job->prompt.size()) {
     const size_t n = std::min(kChunk, job->prompt.size() - fed);
     const bool last = fed + n == job->prompt.size();

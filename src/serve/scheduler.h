@@ -101,8 +101,8 @@ class Scheduler {
   void admit(std::shared_ptr<Job> job);
   // Hands the job its new token (sampled from logits); the finish reason when that ends it, else null.
   const char* emit(Active& a, int32_t token, std::span<const float> logits);
-  // The prompt fed from pos on, with every position's log-probabilities into the job.
-  void feed_scored(Active& a, size_t pos, float* last_logits);
+  // The whole prompt fed into a's fresh state, every position's log-probability into the job.
+  void feed_scored(Active& a, float* last_logits);
   // Ends a choice (keeping its state when the job names a session and this is
   // its first choice), then tells the client; the job is done with its last choice.
   void complete(Active& a, const char* reason, std::span<const float> logits);

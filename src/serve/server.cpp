@@ -200,11 +200,14 @@ struct Server {
     auto p = std::make_shared<Progress>();
     res.set_chunked_content_provider(
         "text/event-stream", [this, job, r, id, echo, p](size_t, httplib::DataSink& sink) {
-          auto send = [&](json choices) {
+          auto event = [&](const std::string& data) {
+            const std::string line = "data: " + data + "\n\n";
+            return sink.write(line.data(), line.size());
+          };
+          auto send = [&](json choices) {  // a chunk of these choices
             json j = envelope(r, id, true);
             j["choices"] = std::move(choices);
-            const std::string line = "data: " + dump(j) + "\n\n";
-            return sink.write(line.data(), line.size());
+            return event(dump(j));
           };
           const size_t n = job->choices.size();
           if (!p->started) {
@@ -248,8 +251,7 @@ struct Server {
             }
           }
           if (!error.empty()) {
-            const std::string line = "data: " + error_json(error, "", "server_error") + "\n\n";
-            sink.write(line.data(), line.size());
+            event(error_json(error, "", "server_error"));
           } else if (!choices.empty() && !send(std::move(choices))) {
             return job->cancelled = true, false;
           }
@@ -259,11 +261,9 @@ struct Server {
             last["choices"] = json::array();
             std::lock_guard<std::mutex> lock(job->mu);
             last["usage"] = usage(*job);
-            const std::string line = "data: " + dump(last) + "\n\n";
-            sink.write(line.data(), line.size());
+            event(dump(last));
           }
-          static const char kDone[] = "data: [DONE]\n\n";
-          sink.write(kDone, sizeof kDone - 1);
+          event("[DONE]");
           sink.done();
           return true;
         },

@@ -87,6 +87,14 @@ class Server:
         return self.p.returncode
 
 
+def resume_and_fresh(client, model, messages, max_tokens, session):
+    """The same chat asked under a kept session and fresh: (cached prompt tokens, same answer)."""
+    r = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens, temperature=0,
+                                       extra_body={"session_id": session})
+    fresh = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens, temperature=0)
+    return r, r.usage.prompt_tokens_details.cached_tokens, r.choices[0].message.content == fresh.choices[0].message.content
+
+
 def generate(binary, model, prompt, n, chat=False):
     cmd = [binary, "--threads", "2", "generate", model, "--prompt", prompt, "--max-tokens", str(n), "--temp", "0",
            "--dtype", "q8_0"] + (["--chat"] if chat else [])
@@ -163,13 +171,9 @@ def main():
                                             extra_body={"session_id": "s1"})
         m2 = m1 + [{"role": "assistant", "content": r1.choices[0].message.content},
                    {"role": "user", "content": "And dogs?"}]
-        r2 = client.chat.completions.create(model=model, messages=m2, max_tokens=12, temperature=0,
-                                            extra_body={"session_id": "s1"})
-        fresh = client.chat.completions.create(model=model, messages=m2, max_tokens=12, temperature=0)
-        cached = r2.usage.prompt_tokens_details.cached_tokens
+        r2, cached, same = resume_and_fresh(client, model, m2, 12, "s1")
         check(cached > 10, f"session resumed with {cached} cached prompt tokens")
-        check(r2.choices[0].message.content == fresh.choices[0].message.content,
-              "the resumed session answers as a fresh request")
+        check(same, "the resumed session answers as a fresh request")
 
         # logprobs: the prompt's (echo, max_tokens 0: how harnesses score text) equal `radlads score`'s
         # log-softmax at every position (another path: one batched forward, not chunked decoding).
@@ -301,13 +305,9 @@ def main():
         client = OpenAI(base_url=s.base + "/v1", api_key="unused", max_retries=0)
         m3 = m2 + [{"role": "assistant", "content": r2.choices[0].message.content},
                    {"role": "user", "content": "And birds?"}]
-        r3 = client.chat.completions.create(model=model, messages=m3, max_tokens=10, temperature=0,
-                                            extra_body={"session_id": "s1"})
-        fresh = client.chat.completions.create(model=model, messages=m3, max_tokens=10, temperature=0)
-        cached3 = r3.usage.prompt_tokens_details.cached_tokens
+        _, cached3, same = resume_and_fresh(client, model, m3, 10, "s1")
         check(cached3 > cached, f"after a restart s1 resumed with {cached3} cached tokens (> {cached})")
-        check(r3.choices[0].message.content == fresh.choices[0].message.content,
-              "the restored session answers as a fresh request")
+        check(same, "the restored session answers as a fresh request")
         check(any("0000000000000000.session" in line and "skipped" in line for line in s.err),
               "a damaged session file is skipped with a message")
     finally:

@@ -158,11 +158,11 @@ void rwkv7_read(const GgufFile& f, Model& m) {
   const int64_t Rw = rank("decay_lora_rank"), Ra = rank("iclr_lora_rank"), Rv = rank("value_residual_mix_lora_rank"),
                 Rg = f.opt_int("arwkv7.attention.gate_lora_rank").value_or(0);  // optional in llama.cpp
   const float inv_rs = float(1.0 / r_scale(m));
+  const bool gated = o.gate == GateRank::LowRank;
   for (int l = 0; l < c.n_layer; l++) {
     auto put = [&](const char* n, Tensor t) { m.weights[attn(l, n)] = std::move(t); };
     auto get = [&](const char* n, Shape s) { return load(f, blk(l, n), std::move(s)); };
     auto row = [&](const char* n) { return reshaped(get(n, {C}), {1, 1, C}); };
-    const bool gated = o.gate == GateRank::LowRank;
     require_zero(f, blk(l, "time_mix_lerp_fused.weight"), get("time_mix_lerp_fused.weight", {gated ? 6 : 5, 1, 1, C}),
                  "no token shift");
     require_zero(f, blk(l, "time_mix_r_k.weight"), get("time_mix_r_k.weight", {C}), "no bonus term");
