@@ -187,11 +187,14 @@ class Backend::FrozenWeights {
   // A weight held as a file stores it (any type io/ggml_types.h dequantizes:
   // Q8_0, Q4_K, Q6_K, bf16…): rows are OC rows of ggml_row_bytes(type, C)
   // bytes, owned by the caller, which keeps them alive and unchanged. Its
-  // matmuls decode it block by block into fp32 GEMMs (the streamed kernels
-  // where the type is one of WeightFormat's), and embedding_forward on its
-  // handle decodes the rows it gathers: the fp32 source is never read, so its
-  // memory may be given back (models/stored_weights.h).
-  virtual void add_stored(const float* handle, int64_t OC, int64_t C, GgmlType type, const uint8_t* rows) = 0;
+  // matmuls decode it in registers (a few rows) or into fp32 GEMMs (a
+  // prompt), with fp32 inputs; with quantize_inputs, a few rows of a type
+  // with integer kernels are rounded to Q8_0 blocks first, as llama.cpp does
+  // (backend/cpu/stored_matmul.h). embedding_forward on its handle decodes
+  // the rows it gathers: the fp32 source is never read, so its memory may be
+  // given back (models/stored_weights.h).
+  virtual void add_stored(const float* handle, int64_t OC, int64_t C, GgmlType type, const uint8_t* rows,
+                          bool quantize_inputs = false) = 0;
 };
 
 // The backends this build has, by name ("cpu"); throws Error listing them.

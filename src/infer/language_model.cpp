@@ -63,7 +63,7 @@ class TeacherState final : public DecodeState {
 class TeacherLM final : public LanguageModel {
  public:
   TeacherLM(const Backend& be, Model m, const InferOptions& o)
-      : m_(std::move(m)), packing_(be, o), t_(packing_.backend(be), m_) {
+      : m_(std::move(m)), packing_(be, o), t_(packing_.backend(be), m_, TeacherGemm::F32, /*quantize_inputs=*/true) {
     packing_.pack(m_, n_vocab(), [&](const int32_t* tok, float* logits) { score(tok, 1, 1, logits); });
   }
   const Model& model() const override { return m_; }

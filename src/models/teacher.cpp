@@ -36,7 +36,7 @@ TeacherGemm teacher_gemm_from_name(const std::string& s, const Backend& be) {
   fail("unknown teacher GEMM precision '{}' (auto, f32, bf16, stored)", s);
 }
 
-Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm) : be_(&be), c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta), ws_(be) {
+Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm, bool quantize_inputs) : be_(&be), c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta), ws_(be) {
   for (int l = 0; l < c_.n_layer; l++) {
     in_norm_.push_back(m.w(layer_name("model.layers.{l}.input_layernorm.weight", l)).ptr());
     attn_.push_back(teacher_attention_weights(m, l));
@@ -47,7 +47,7 @@ Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm) : be_(&be)
   head_ = c_.tie_embeddings ? embed_ : m.w("lm_head.weight").ptr();
   if (!m.stored.empty()) {  // held as stored (hold_teacher_stored): their fp32 values are gone
     frozen_ = be.frozen_weights(WeightFormat::F32);
-    for (const auto& [name, w] : m.stored) frozen_->add_stored(m.w(name).ptr(), w.rows, w.cols, w.type, w.bytes.data());
+    for (const auto& [name, w] : m.stored) frozen_->add_stored(m.w(name).ptr(), w.rows, w.cols, w.type, w.bytes.data(), quantize_inputs);
     be_ = &frozen_->backend();
   } else if (gemm == TeacherGemm::BF16) {
     frozen_ = be.frozen_weights(WeightFormat::BF16);

@@ -34,8 +34,11 @@ TeacherGemm teacher_gemm_from_name(const std::string& s, const Backend& be);
 class Teacher {
  public:
   // Runs on be (its linear layers in bf16 through be.frozen_weights(BF16) for
-  // TeacherGemm::BF16); the Model must outlive the Teacher.
-  Teacher(const Backend& be, const Model& m, TeacherGemm gemm = TeacherGemm::F32);
+  // TeacherGemm::BF16); the Model must outlive the Teacher. A Model holding
+  // stored weights (hold_teacher_stored) is multiplied on them whatever gemm
+  // says; quantize_inputs lets a few rows at a time (decoding) meet them as
+  // llama.cpp's integer kernels do (Backend::FrozenWeights::add_stored).
+  Teacher(const Backend& be, const Model& m, TeacherGemm gemm = TeacherGemm::F32, bool quantize_inputs = false);
   const TeacherConfig& cfg() const { return c_; }
 
   using Logits = LogitsMode;

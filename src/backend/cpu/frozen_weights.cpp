@@ -12,6 +12,7 @@
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/matmul_bf16.h"
 #include "backend/cpu/packed_matmul.h"
+#include "backend/cpu/stored_matmul.h"
 #include "core/error.h"
 #include "core/sysinfo.h"
 
@@ -25,41 +26,8 @@ struct Packed {
   uint8_t* data = nullptr;  // 64-byte aligned, freed by the set (unless stored)
   bool stored = false;      // the caller's rows in type (add_stored), not ours
   GgmlType type = GgmlType::F32;
+  bool quantize_inputs = false;  // stored: stored_matmul_forward's integer kernels
 };
-
-// The WeightFormat of a stored type the streamed kernels read with fp32
-// inputs, if any (their Q8_0/Q4_0 kernels quantize the inputs, which a
-// stored teacher must not: its results are the fp32 path's within rounding).
-bool streamed_format(GgmlType t, WeightFormat* f) {
-  switch (t) {
-    case GgmlType::F32: *f = WeightFormat::F32; return true;
-    case GgmlType::F16: *f = WeightFormat::F16; return true;
-    case GgmlType::BF16: *f = WeightFormat::BF16; return true;
-    default: return false;
-  }
-}
-
-// out (M,OC) = inp (M,C)·Wᵀ (+ bias) for W in any dequantizable type: about
-// 4 MB of W rows at a time decoded to fp32 (rows in parallel), then sgemm.
-void stored_matmul_forward(float* out, const float* inp, const uint8_t* w, GgmlType t, const float* bias, int64_t M,
-                           int64_t C, int64_t OC) {
-  const size_t rb = ggml_row_bytes(t, C);
-  const int64_t R = std::min(OC, std::max<int64_t>(64, (int64_t(1) << 20) / std::max<int64_t>(C, 1)));
-  thread_local std::vector<float> buf;
-  if (buf.size() < size_t(R * C)) buf.resize(size_t(R * C));
-  float* d = buf.data();
-  for (int64_t r0 = 0; r0 < OC; r0 += R) {
-    const int64_t r1 = std::min(OC, r0 + R);
-#pragma omp parallel for schedule(static)
-    for (int64_t r = r0; r < r1; r++) dequantize_row(t, w + size_t(r) * rb, d + (r - r0) * C, C);
-    sgemm(false, true, int(M), int(r1 - r0), int(C), 1.0f, inp, int(C), d, int(C), 0.0f, out + r0, int(OC));
-  }
-  if (bias) {
-#pragma omp parallel for schedule(static)
-    for (int64_t m = 0; m < M; m++)
-      for (int64_t o = 0; o < OC; o++) out[m * OC + o] += bias[o];
-  }
-}
 
 class CpuFrozenBackend final : public CpuBackend {
  public:
@@ -77,12 +45,7 @@ class CpuFrozenBackend final : public CpuBackend {
     if (!p && lazy_ && C % weight_format_block(f_) == 0) p = &add(weight, OC, C);
     if (!p) return radlads::matmul_forward(out, inp, weight, bias, M, C, OC);
     CHECK(p->C == C && p->OC == OC, "frozen weight is ({},{}), the call wants ({},{})", p->OC, p->C, OC, C);
-    if (p->stored) {
-      WeightFormat sf;
-      if (M <= kPackedStreamRowsMax && streamed_format(p->type, &sf))
-        return packed_matmul_forward(out, inp, p->data, sf, bias, M, C, OC);
-      return stored_matmul_forward(out, inp, p->data, p->type, bias, M, C, OC);
-    }
+    if (p->stored) return stored_matmul_forward(out, inp, p->data, p->type, bias, M, C, OC, p->quantize_inputs);
     if (f_ == WeightFormat::BF16 && M > kPackedStreamRowsMax)  // bf16 inputs too (matmul_bf16.h)
       return matmul_forward_bf16(out, inp, reinterpret_cast<const uint16_t*>(p->data), bias, M, C, OC);
     packed_matmul_forward(out, inp, p->data, f_, bias, M, C, OC);
@@ -112,10 +75,10 @@ class CpuFrozenBackend final : public CpuBackend {
     for (int64_t i = 0; i < M; i++)
       CHECK(tokens[i] >= 0 && tokens[i] < V, "token id {} is outside the vocabulary (0..{})", tokens[i], V - 1);
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < M; i++) dequantize_row(p->type, p->data + size_t(tokens[i]) * rb, out + i * C, C);
+    for (int64_t i = 0; i < M; i++) stored_decode_row(out + i * C, p->data + size_t(tokens[i]) * rb, p->type, C);
   }
 
-  void add_stored(const float* w, int64_t OC, int64_t C, GgmlType t, const uint8_t* rows) const {
+  void add_stored(const float* w, int64_t OC, int64_t C, GgmlType t, const uint8_t* rows, bool quantize_inputs) const {
     CHECK(ggml_can_dequantize(t), "cannot hold a {} weight", ggml_type_name(t));
     std::lock_guard<std::mutex> lock(mu_);
     if (w_.count(w)) return;
@@ -125,6 +88,7 @@ class CpuFrozenBackend final : public CpuBackend {
     p.data = const_cast<uint8_t*>(rows);  // the caller's: never freed or written here
     p.stored = true;
     p.type = t;
+    p.quantize_inputs = quantize_inputs;
     bytes_ += p.bytes;
     elements_ += size_t(OC * C);
     w_.emplace(w, p);
@@ -177,8 +141,9 @@ class CpuFrozenWeights final : public Backend::FrozenWeights {
   size_t release_sources(const float* const* keep, size_t n_keep) override {
     return be_.release_sources(keep, n_keep);
   }
-  void add_stored(const float* handle, int64_t OC, int64_t C, GgmlType type, const uint8_t* rows) override {
-    be_.add_stored(handle, OC, C, type, rows);
+  void add_stored(const float* handle, int64_t OC, int64_t C, GgmlType type, const uint8_t* rows,
+                  bool quantize_inputs) override {
+    be_.add_stored(handle, OC, C, type, rows, quantize_inputs);
   }
 
  private:
