@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   try {
     InferOptions o;
     if (dtype == "stored") o.stored = true;  // a teacher's file blocks as they are
-    else if (dtype != "f32") o.weights = weight_format_from_name(dtype);
+    else o.weights = weight_format_from_name(dtype);  // as the CLI does (cli/infer_flags.h)
     auto lm = open_language_model(cpu_backend(), argv[1], o);
     const Model& m = lm->model();
     // Bytes a decode step reads: every tensor but the embedding table (one

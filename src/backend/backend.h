@@ -161,9 +161,11 @@ class Backend {
   // else to this one. Inputs and accumulation stay fp32. With
   // pack_on_first_use, every weight its matmul_forward meets is added then
   // (an inference model's linear layers, without listing them), except one
-  // whose rows are not whole blocks of the format, which stays fp32. The frozen
+  // whose rows are not whole blocks of the format, which stays fp32. F32
+  // makes no copy: the weight's own rows are streamed for a few input rows
+  // (decoding) and multiplied by the ordinary GEMM otherwise. The frozen
   // teacher's layers in steps 1 and 2 run through one in bf16; inference
-  // through one in the format the user asks (--dtype).
+  // through one in the format the user asks (--dtype, f32 included).
   class FrozenWeights;
   virtual bool has_bf16_gemm() const = 0;
   virtual std::unique_ptr<FrozenWeights> frozen_weights(WeightFormat f, bool pack_on_first_use = false) const = 0;

@@ -23,8 +23,9 @@ namespace {
 struct Packed {
   int64_t OC = 0, C = 0;
   size_t bytes = 0;
-  uint8_t* data = nullptr;  // 64-byte aligned, freed by the set (unless stored)
+  uint8_t* data = nullptr;  // 64-byte aligned, freed by the set (unless stored or borrowed)
   bool stored = false;      // the caller's rows in type (add_stored), not ours
+  bool borrowed = false;    // F32: the fp32 weight itself, read in place (never copied or released)
   GgmlType type = GgmlType::F32;
   bool quantize_inputs = false;  // stored: stored_matmul_forward's integer kernels
 };
@@ -34,7 +35,7 @@ class CpuFrozenBackend final : public CpuBackend {
   CpuFrozenBackend(WeightFormat f, bool pack_on_first_use) : f_(f), lazy_(pack_on_first_use) {}
   ~CpuFrozenBackend() override {
     for (auto& [w, p] : w_)
-      if (!p.stored) std::free(p.data);
+      if (!p.stored && !p.borrowed) std::free(p.data);
   }
 
   void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t M, int64_t C,
@@ -46,6 +47,8 @@ class CpuFrozenBackend final : public CpuBackend {
     if (!p) return radlads::matmul_forward(out, inp, weight, bias, M, C, OC);
     CHECK(p->C == C && p->OC == OC, "frozen weight is ({},{}), the call wants ({},{})", p->OC, p->C, OC, C);
     if (p->stored) return stored_matmul_forward(out, inp, p->data, p->type, bias, M, C, OC, p->quantize_inputs);
+    // fp32 rows: streamed for a few rows (decoding), sgemm for a prompt.
+    if (p->borrowed && M > kPackedStreamRowsMax) return radlads::matmul_forward(out, inp, weight, bias, M, C, OC);
     if (f_ == WeightFormat::BF16 && M > kPackedStreamRowsMax)  // bf16 inputs too (matmul_bf16.h)
       return matmul_forward_bf16(out, inp, reinterpret_cast<const uint16_t*>(p->data), bias, M, C, OC);
     packed_matmul_forward(out, inp, p->data, f_, bias, M, C, OC);
@@ -58,6 +61,13 @@ class CpuFrozenBackend final : public CpuBackend {
     Packed p;
     p.OC = OC, p.C = C;
     p.bytes = weight_format_row_bytes(f_, C) * size_t(OC);  // throws on a C the format cannot hold
+    if (f_ == WeightFormat::F32) {  // the rows are already the format's: read them where they are
+      p.data = reinterpret_cast<uint8_t*>(const_cast<float*>(w));
+      p.borrowed = true;
+      bytes_ += p.bytes;
+      elements_ += size_t(OC * C);
+      return w_.emplace(w, p).first->second;
+    }
     p.data = static_cast<uint8_t*>(std::aligned_alloc(64, (std::max<size_t>(p.bytes, 1) + 63) / 64 * 64));
     if (!p.data) throw std::bad_alloc();
     pack_weight(p.data, w, f_, OC, C);
@@ -106,7 +116,7 @@ class CpuFrozenBackend final : public CpuBackend {
     for (const auto& [w, p] : w_) {
       bool kept = false;
       for (size_t i = 0; i < n_keep; i++) kept |= keep[i] == w;
-      if (!kept) freed += release_pages(w, size_t(p.OC * p.C) * sizeof(float));
+      if (!kept && !p.borrowed) freed += release_pages(w, size_t(p.OC * p.C) * sizeof(float));
     }
     return freed;
   }
