@@ -92,7 +92,8 @@ TEST(PackedInference, EqualsTheRoundTrippedFp32ModelDecodingAndScoring) {
   const int T = int(ids.size());
   for (Case c : {Case{"teacher qwen2", teacher_qwen2}, Case{"teacher llama", teacher_llama},
                  Case{"rad-rwkv6", student_rwkv6}, Case{"rad-rwkv7 hybrid", student_rwkv7_hybrid}})
-    for (WeightFormat f : {WeightFormat::F16, WeightFormat::BF16, WeightFormat::Q8_0, WeightFormat::Q4_0}) {
+    for (WeightFormat f : {WeightFormat::F32, WeightFormat::F16, WeightFormat::BF16, WeightFormat::Q8_0,
+                           WeightFormat::Q4_0}) {
       SCOPED_TRACE(std::string(c.name) + " " + weight_format_name(f));
       RoundTripBackend ref_be(f);
       auto ref = make_language_model(ref_be, c.make());

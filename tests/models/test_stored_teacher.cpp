@@ -8,8 +8,13 @@
 
 #include <cstdio>
 
+#include <map>
+
 #include "backend/backend.h"
+#include "backend/cpu/matmul.h"
+#include "backend/cpu/stored_matmul.h"
 #include "core/sysinfo.h"
+#include "infer/language_model.h"
 #include "models/stored_weights.h"
 #include "models/teacher.h"
 #include "test_util.h"
@@ -57,6 +62,50 @@ void check_teacher(const std::string& path) {
 }
 
 }  // namespace
+
+// `--dtype stored` inference on the real Qwen2.5-Coder Q4_K_M (Q5_0, Q8_0,
+// Q4_K, Q6_K), whose decoding rows meet the integer kernels. Per weight, on
+// the file's own blocks: the kernel equals the dequantized weight times the
+// input rounded through io's Q8_0 quantizer, in double. End to end, the
+// decoded logits stay within the inputs' rounding of the fp32 path's. (An
+// end-to-end oracle of the same arithmetic cannot be exact: a last-bit
+// difference upstream flips a Q8_0 code downstream, and such flips
+// accumulate over 24 layers to the size of the rounding itself.)
+TEST(StoredInference, QwenIntegerKernelsOnTheFileBlocksAndLogitsAgainstFp32) {
+  const std::string path = qwen_teacher_path();
+  InferOptions o;
+  o.stored = true;
+  auto lm = open_language_model(cpu_backend(), path, o);
+  auto f32 = open_language_model(cpu_backend(), path, InferOptions{});
+  std::map<GgmlType, int> seen;
+  for (const auto& [name, w] : lm->model().stored) {
+    if (!stored_type_integer(w.type) || name == "model.embed_tokens.weight" || seen[w.type]++ >= 2) continue;
+    const auto x = randn(size_t(3 * w.cols), 3);
+    std::vector<float> xr(x.size()), want(size_t(3 * w.rows)), got(want.size());
+    const std::vector<uint8_t> q = quantize_row(GgmlType::Q8_0, x.data(), int64_t(x.size()));
+    dequantize_row(GgmlType::Q8_0, q.data(), xr.data(), int64_t(x.size()));
+    matmul_forward_naive(want.data(), xr.data(), f32->model().w(name).ptr(), nullptr, 3, w.cols, w.rows);
+    stored_matmul_forward(got.data(), x.data(), w.bytes.data(), w.type, nullptr, 3, w.cols, w.rows, true);
+    EXPECT_LT(rel_err(got, want), 2e-6) << name << " " << ggml_type_name(w.type);
+  }
+  for (GgmlType t : {GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+    EXPECT_GT(seen[t], 0) << ggml_type_name(t) << " is no longer in the file";
+  const std::vector<int32_t> ids = {785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 576, 3974};
+  const int V = lm->n_vocab();
+  auto s_got = lm->new_state(32), s_f32 = f32->new_state(32);
+  std::vector<float> a(static_cast<size_t>(V)), c(a.size());
+  double worst = 0, sum = 0;
+  for (size_t t = 0; t < ids.size(); t++) {
+    s_got->feed(&ids[t], 1, a.data());
+    s_f32->feed(&ids[t], 1, c.data());
+    worst = std::max(worst, rel_err(a, c));
+    sum += rel_err(a, c);
+  }
+  std::printf("stored decode (integer kernels) logits vs the fp32 path: mean %.2e, worst %.2e over %zu tokens\n",
+              sum / double(ids.size()), worst, ids.size());
+  EXPECT_LT(worst, 1e-1);
+  EXPECT_GT(worst, 1e-5) << "the decoding rows no longer meet the integer kernels";
+}
 
 TEST(StoredTeacher, SmolLM2Q4_1EqualsTheFp32Path) { check_teacher(teacher_path()); }
 
