@@ -13,7 +13,8 @@ namespace radlads::cli {
 inline void add_dtype_flag(CLI::App& app, std::string& dtype) {
   app.add_option("--dtype", dtype,
                  "Linear-layer weights held as: f32 (as loaded), f16, bf16, q8_0, q4_0 (requantized at load), or "
-                 "stored (a teacher's file blocks as they are, K-quants included)")
+                 "stored (a teacher's file blocks as they are, K-quants included; decoding meets q8_0/q4_0/q5_0/"
+                 "q4_K/q6_K blocks with inputs quantized to q8_0, as llama.cpp does)")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "stored"}))
       ->capture_default_str();
 }

@@ -41,7 +41,9 @@ class DecodeState {
 struct InferOptions {
   std::optional<WeightFormat> weights;
   // A teacher's weights kept as its file stores them (GGUF blocks of any type,
-  // K-quants included; models/stored_weights.h), multiplied block by block.
+  // K-quants included; models/stored_weights.h), multiplied block by block;
+  // decoded tokens meet the types with integer kernels as llama.cpp's CPU
+  // does, inputs quantized to Q8_0 (backend/cpu/stored_matmul.h).
   bool stored = false;
 };
 
