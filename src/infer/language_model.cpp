@@ -122,7 +122,7 @@ class StudentDecodeState final : public DecodeState {
            st_.shift.size());
     for (std::vector<float>* v : {&st_.wkv, &st_.shift}) {
       const std::string_view b = r.read_bytes(v->size() * sizeof(float), "state");
-      std::memcpy(v->data(), b.data(), b.size());
+      if (!b.empty()) std::memcpy(v->data(), b.data(), b.size());  // (RWKV7 has no shift: data() may be null)
     }
     if (st_.kv) st_.kv->load(r);
     st_.n_past = int(past);

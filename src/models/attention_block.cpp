@@ -36,7 +36,7 @@ void KVCache::load(ByteReader& r) {
   for (std::vector<float>* kv : {&k, &v})
     for (int l = 0; l < n_layers; l++) {
       const std::string_view b = r.read_bytes(uint64_t(past * width) * sizeof(float), "KV cache rows");
-      std::memcpy(kv->data() + int64_t(l) * n_ctx * width, b.data(), b.size());
+      if (!b.empty()) std::memcpy(kv->data() + int64_t(l) * n_ctx * width, b.data(), b.size());
     }
   n_past = int(past);
 }

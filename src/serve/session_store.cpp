@@ -91,7 +91,7 @@ std::vector<StoredSession> load_sessions(const std::string& dir, LanguageModel& 
       if (n > uint64_t(n_ctx)) fail("{}: {} tokens of history exceed the context {}", path, n, n_ctx);
       const std::string_view hist = r.read_bytes(n * sizeof(int32_t), "history");
       s.history.resize(size_t(n));
-      std::memcpy(s.history.data(), hist.data(), hist.size());
+      if (n > 0) std::memcpy(s.history.data(), hist.data(), hist.size());  // (an empty vector's data() may be null)
       const std::string_view lg = r.read_bytes(V * sizeof(float), "logits");
       s.logits.resize(size_t(V));
       std::memcpy(s.logits.data(), lg.data(), lg.size());
