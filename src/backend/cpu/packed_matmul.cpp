@@ -310,16 +310,6 @@ void packed_matmul_forward(float* out, const float* inp, const uint8_t* w, Weigh
                            int64_t M, int64_t C, int64_t OC) {
   if (M == 0 || OC == 0) return;
   const size_t rb = weight_format_row_bytes(f, C);
-  // Blocks of 16 weight rows, a contiguous run of blocks per thread: each
-  // thread streams its part of W once.
-  constexpr int64_t kRows = 16;
-  const int64_t nblk = (OC + kRows - 1) / kRows;
-  // Up to kPackedStreamRowsMax rows: per block of weight rows, every group
-  // of kPackedRowsMax input rows in turn, so the block is read from memory
-  // once and from cache for the other groups (a decode step of a batch of
-  // sequences), and each row sees the operations it would alone.
-  const int64_t groups = (M + kPackedRowsMax - 1) / kPackedRowsMax;
-  auto rows_in = [&](int64_t g) { return int(std::min<int64_t>(kPackedRowsMax, M - g * kPackedRowsMax)); };
   if (M <= kPackedStreamRowsMax && (f == WeightFormat::Q8_0 || f == WeightFormat::Q4_0)) {
     // The inputs quantized to Q8_0 blocks first, as llama.cpp does: the
     // products are then integer dot products, one scale per block pair.
@@ -329,37 +319,26 @@ void packed_matmul_forward(float* out, const float* inp, const uint8_t* w, Weigh
     float* xd = grown(xd_buf, size_t(M * C / 32)).data();
     quantize_inputs_q8_0(xq, xd, inp, M * C);
     auto dot = RADLADS_ISA_CALL(packed_rows_dot_codes);
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < nblk; j++)
-      for (int64_t g = 0; g < groups; g++) {
-        const int64_t m0 = g * kPackedRowsMax;
-        dot(out + m0 * OC, xq + m0 * C, xd + m0 * (C / 32), w, rb, f, rows_in(g), C, OC, j * kRows,
-            std::min(OC, (j + 1) * kRows));
-      }
+    stream_weight_rows(M, OC, [&](int64_t m0, int rows, int64_t o0, int64_t o1) {
+      dot(out + m0 * OC, xq + m0 * C, xd + m0 * (C / 32), w, rb, f, rows, C, OC, o0, o1);
+    });
   } else if (M <= kPackedStreamRowsMax) {
     auto dot = RADLADS_ISA_CALL(packed_rows_dot);
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < nblk; j++)
-      for (int64_t g = 0; g < groups; g++) {
-        const int64_t m0 = g * kPackedRowsMax;
-        dot(out + m0 * OC, inp + m0 * C, w, rb, f, rows_in(g), C, OC, j * kRows, std::min(OC, (j + 1) * kRows));
-      }
+    stream_weight_rows(M, OC, [&](int64_t m0, int rows, int64_t o0, int64_t o1) {
+      dot(out + m0 * OC, inp + m0 * C, w, rb, f, rows, C, OC, o0, o1);
+    });
   } else {
-    // Chunks of about 4 MB of fp32 weights, each decoded then multiplied.
-    const int64_t R = std::min(OC, std::max<int64_t>(64, (int64_t(1) << 20) / std::max<int64_t>(C, 1)));
-    thread_local std::vector<float> buf;
-    float* d = grown(buf, size_t(R * C)).data();
-    for (int64_t r0 = 0; r0 < OC; r0 += R) {
-      const int64_t r1 = std::min(OC, r0 + R);
-      packed_decode_rows(d, w, f, C, r0, r1);
-      sgemm(false, true, int(M), int(r1 - r0), int(C), 1.0f, inp, int(C), d, int(C), 0.0f, out + r0, int(OC));
-    }
+    decode_chunks_sgemm(out, inp, M, C, OC,
+                        [&](float* d, int64_t r0, int64_t r1) { packed_decode_rows(d, w, f, C, r0, r1); });
   }
-  if (bias) {
+  add_row_bias(out, bias, M, OC);
+}
+
+void add_row_bias(float* out, const float* bias, int64_t M, int64_t OC) {
+  if (!bias) return;
 #pragma omp parallel for schedule(static)
-    for (int64_t m = 0; m < M; m++)
-      for (int64_t o = 0; o < OC; o++) out[m * OC + o] += bias[o];
-  }
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t o = 0; o < OC; o++) out[m * OC + o] += bias[o];
 }
 
 void packed_decode_rows(float* out, const uint8_t* w, WeightFormat f, int64_t C, int64_t r0, int64_t r1) {

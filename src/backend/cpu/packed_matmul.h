@@ -14,10 +14,14 @@
 // (fp32 inputs for every format).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/blas.h"
+#include "backend/cpu/scratch.h"
 #include "backend/cpu/isa.h"
 
 namespace radlads {
@@ -30,6 +34,41 @@ constexpr int kPackedStreamRowsMax = 16;  // rows streamed (in groups of 8) rath
 // weight_format_row_bytes(f, C) bytes.
 void packed_matmul_forward(float* out, const float* inp, const uint8_t* w, WeightFormat f, const float* bias,
                            int64_t M, int64_t C, int64_t OC);
+
+// The row-streaming schedule every decoding kernel shares (packed_matmul_
+// forward, stored_matmul_forward): blocks of 16 weight rows, a contiguous run
+// of blocks per thread; per block, every group of up to kPackedRowsMax input
+// rows in turn, so the block is read from memory once and from cache for the
+// other groups, and each row sees the operations it would alone.
+// dot(m0, rows, o0, o1): input rows [m0, m0+rows) against weight rows [o0, o1).
+template <class Dot>
+void stream_weight_rows(int64_t M, int64_t OC, Dot&& dot) {
+  constexpr int64_t kRows = 16;
+  const int64_t nblk = (OC + kRows - 1) / kRows, groups = (M + kPackedRowsMax - 1) / kPackedRowsMax;
+#pragma omp parallel for schedule(static)
+  for (int64_t j = 0; j < nblk; j++)
+    for (int64_t g = 0; g < groups; g++) {
+      const int64_t m0 = g * kPackedRowsMax;
+      dot(m0, int(std::min<int64_t>(kPackedRowsMax, M - m0)), j * kRows, std::min(OC, (j + 1) * kRows));
+    }
+}
+
+// out (M,OC) = inp (M,C) · Wᵀ for a prompt: about 4 MB of W's rows at a time
+// decoded to fp32 by decode(dst, r0, r1), then multiplied with sgemm.
+template <class Decode>
+void decode_chunks_sgemm(float* out, const float* inp, int64_t M, int64_t C, int64_t OC, Decode&& decode) {
+  const int64_t R = std::min(OC, std::max<int64_t>(64, (int64_t(1) << 20) / std::max<int64_t>(C, 1)));
+  thread_local std::vector<float> buf;
+  float* d = grown(buf, size_t(R * C)).data();
+  for (int64_t r0 = 0; r0 < OC; r0 += R) {
+    const int64_t r1 = std::min(OC, r0 + R);
+    decode(d, r0, r1);
+    sgemm(false, true, int(M), int(r1 - r0), int(C), 1.0f, inp, int(C), d, int(C), 0.0f, out + r0, int(OC));
+  }
+}
+
+// out (M,OC) += bias per row, in parallel (nothing for a null bias).
+void add_row_bias(float* out, const float* bias, int64_t M, int64_t OC);
 
 // x (n, a multiple of 32) as Q8_0 blocks: codes q (n) and each block's
 // scale d (n/32) as its fp16 rounding, the values ggml's quantize_row_q8_0

@@ -19,7 +19,6 @@
 #include <cstring>
 #include <vector>
 
-#include "backend/cpu/blas.h"
 #include "backend/cpu/packed_matmul.h"
 #include "backend/cpu/scratch.h"
 #include "core/error.h"
@@ -462,10 +461,6 @@ void stored_matmul_forward(float* out, const float* inp, const uint8_t* w, GgmlT
   if (integer && t == GgmlType::Q8_0) return packed_matmul_forward(out, inp, w, WeightFormat::Q8_0, bias, M, C, OC);
   if (integer && t == GgmlType::Q4_0) return packed_matmul_forward(out, inp, w, WeightFormat::Q4_0, bias, M, C, OC);
   const size_t rb = ggml_row_bytes(t, C);
-  constexpr int64_t kRows = 16;
-  const int64_t nblk = (OC + kRows - 1) / kRows;
-  const int64_t groups = (M + kPackedRowsMax - 1) / kPackedRowsMax;
-  auto rows_in = [&](int64_t g) { return int(std::min<int64_t>(kPackedRowsMax, M - g * kPackedRowsMax)); };
   if (integer) {  // Q5_0, Q4_K, Q6_K
     thread_local std::vector<int8_t> xq_buf;
     thread_local std::vector<float> xd_buf, xs_buf;
@@ -479,40 +474,20 @@ void stored_matmul_forward(float* out, const float* inp, const uint8_t* w, GgmlT
       for (int i = 0; i < 32; i++) sum += xq[b * 32 + i];
       xs[b] = xd[b] * float(sum);
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < nblk; j++)
-      for (int64_t g = 0; g < groups; g++) {
-        const int64_t m0 = g * kPackedRowsMax;
-        int_kernel(t, rows_in(g))(out + m0 * OC, xq + m0 * C, xd + m0 * (C / 32), xs + m0 * (C / 32), w, rb, C, OC,
-                                  j * kRows, std::min(OC, (j + 1) * kRows));
-      }
+    stream_weight_rows(M, OC, [&](int64_t m0, int rows, int64_t o0, int64_t o1) {
+      int_kernel(t, rows)(out + m0 * OC, xq + m0 * C, xd + m0 * (C / 32), xs + m0 * (C / 32), w, rb, C, OC, o0, o1);
+    });
   } else if (M <= kPackedStreamRowsMax && stored_type_streamed(t)) {
-    // Blocks of 16 weight rows, a contiguous run per thread; per block every
-    // group of up to 8 input rows, so the block comes from memory once.
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < nblk; j++)
-      for (int64_t g = 0; g < groups; g++) {
-        const int64_t m0 = g * kPackedRowsMax;
-        DotFn dot = nullptr;
-        kernels(t, rows_in(g), &dot, nullptr);
-        dot(out + m0 * OC, inp + m0 * C, w, rb, C, OC, j * kRows, std::min(OC, (j + 1) * kRows));
-      }
+    stream_weight_rows(M, OC, [&](int64_t m0, int rows, int64_t o0, int64_t o1) {
+      DotFn dot = nullptr;
+      kernels(t, rows, &dot, nullptr);
+      dot(out + m0 * OC, inp + m0 * C, w, rb, C, OC, o0, o1);
+    });
   } else {
-    // About 4 MB of fp32 rows at a time, decoded then multiplied.
-    const int64_t R = std::min(OC, std::max<int64_t>(64, (int64_t(1) << 20) / std::max<int64_t>(C, 1)));
-    thread_local std::vector<float> buf;
-    float* d = grown(buf, size_t(R * C)).data();
-    for (int64_t r0 = 0; r0 < OC; r0 += R) {
-      const int64_t r1 = std::min(OC, r0 + R);
-      stored_decode_rows(d, w, t, C, r0, r1);
-      sgemm(false, true, int(M), int(r1 - r0), int(C), 1.0f, inp, int(C), d, int(C), 0.0f, out + r0, int(OC));
-    }
+    decode_chunks_sgemm(out, inp, M, C, OC,
+                        [&](float* d, int64_t r0, int64_t r1) { stored_decode_rows(d, w, t, C, r0, r1); });
   }
-  if (bias) {
-#pragma omp parallel for schedule(static)
-    for (int64_t m = 0; m < M; m++)
-      for (int64_t o = 0; o < OC; o++) out[m * OC + o] += bias[o];
-  }
+  add_row_bias(out, bias, M, OC);
 }
 
 }  // namespace radlads
