@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "core/arena.h"
 #include "core/tensor.h"
 #include "io/ggml_types.h"
 
@@ -44,7 +45,7 @@ struct AdamWStep {
   float b1, b2, eps, step_size, sqrt_bc2, decay;
 };
 
-class Backend {
+class Backend : public DeviceMemory {  // (core/arena.h: arenas in its memory)
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;  // "cpu"
@@ -54,7 +55,10 @@ class Backend {
   virtual void* alloc(size_t bytes) const = 0;
   virtual void free(void* p) const = 0;
   virtual void copy(void* dst, const void* src, size_t bytes) const = 0;  // within this device
+  virtual void to_device(void* dst, const void* host_src, size_t bytes) const = 0;  // from host memory
+  virtual void to_host(void* host_dst, const void* src, size_t bytes) const = 0;    // to host memory
   virtual void fill(float* x, float value, int64_t n) const = 0;
+  void zero(void* p, size_t bytes) const override;  // bytes a multiple of 4 (fill with 0.0f)
 
   // ---- GEMM ----
   // BLAS form on row-major data: C (m,n) = α·op(A)·op(B) + β·C.
@@ -152,6 +156,7 @@ class Backend {
   // n elements (the last block may be short), the same bits for any thread
   // count. The gradient norm adds the parts in order (train/param_set.h),
   // so that a rank owning a run of whole blocks computes its share exactly.
+  // part is host memory (the caller adds the parts there), x the backend's.
   static constexpr int64_t kSumSquaresBlock = int64_t(1) << 16;
   virtual void sum_squares_blocks(const float* x, int64_t n, double* part) const = 0;
 
@@ -199,7 +204,8 @@ class Backend::FrozenWeights {
                           bool quantize_inputs = false) = 0;
 };
 
-// The backends this build has, by name ("cpu"); throws Error listing them.
+// The backends this build has, by name ("cpu", "cuda" or "cuda:N" for GPU N
+// where built with nvcc: backend/cuda/); throws Error listing them.
 const Backend& backend_by_name(const std::string& name);
 const Backend& cpu_backend();
 

@@ -14,10 +14,14 @@ constexpr size_t kAlign = 64;  // a cache line, and one AVX-512 register
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
-void Arena::Free::operator()(void* p) const { std::free(p); }
+void Arena::Free::operator()(void* p) const {
+  if (memory)
+    memory->free(p);
+  else
+    std::free(p);
+}
 
-Arena::Arena(std::vector<TensorSpec> table, Device device, bool zero_fill)
-    : table_(std::move(table)), device_(device) {
+void Arena::lay_out() {
   size_t off = 0;
   for (size_t i = 0; i < table_.size(); i++) {
     const TensorSpec& s = table_[i];
@@ -26,6 +30,20 @@ Arena::Arena(std::vector<TensorSpec> table, Device device, bool zero_fill)
     off += round_up(size_t(radlads::numel(s.shape)) * dtype_size(s.dtype));
   }
   bytes_ = off;
+}
+
+Arena::Arena(std::vector<TensorSpec> table, const DeviceMemory& memory)
+    : table_(std::move(table)), mem_(nullptr, Free{&memory}), device_(memory.device()) {
+  lay_out();
+  if (bytes_ > 0) {
+    mem_.reset(memory.alloc(bytes_));
+    memory.zero(mem_.get(), bytes_);
+  }
+}
+
+Arena::Arena(std::vector<TensorSpec> table, Device device, bool zero_fill)
+    : table_(std::move(table)), device_(device) {
+  lay_out();
   if (bytes_ > 0) {
     void* p = std::aligned_alloc(kAlign, bytes_);
     if (!p) throw std::bad_alloc();
@@ -42,8 +60,18 @@ Arena::Arena(std::vector<TensorSpec> table, Device device, bool zero_fill)
   }
 }
 
-Arena::Arena(const Arena& o) : Arena(o.table_, o.device_) {
-  if (bytes_) std::memcpy(data(), o.data(), bytes_);
+Arena::Arena(const Arena& o) : table_(o.table_), device_(o.device_) {
+  lay_out();
+  if (!bytes_) return;
+  if (const DeviceMemory* m = o.mem_.get_deleter().memory) {  // a device arena: copied on its device
+    mem_ = std::unique_ptr<void, Free>(m->alloc(bytes_), Free{m});
+    m->copy(data(), o.data(), bytes_);
+    return;
+  }
+  void* p = std::aligned_alloc(kAlign, bytes_);
+  if (!p) throw std::bad_alloc();
+  mem_.reset(p);
+  std::memcpy(data(), o.data(), bytes_);
 }
 
 Arena& Arena::operator=(const Arena& o) {
@@ -87,6 +115,10 @@ bool Arena::same_layout(const Arena& o) const {
 }
 
 void Arena::zero() {
+  if (const DeviceMemory* m = mem_.get_deleter().memory) {
+    if (bytes_) m->zero(data(), bytes_);
+    return;
+  }
   char* p = static_cast<char*>(data());
   const int64_t chunk = 1 << 20, n = int64_t(bytes_);
 #pragma omp parallel for schedule(static)

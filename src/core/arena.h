@@ -18,6 +18,18 @@
 
 namespace radlads {
 
+// A device's memory: how an arena on it is allocated, zeroed, copied and
+// freed. Every Backend is one (backend/backend.h); core knows no backend.
+class DeviceMemory {
+ public:
+  virtual ~DeviceMemory() = default;
+  virtual Device device() const = 0;
+  virtual void* alloc(size_t bytes) const = 0;
+  virtual void free(void* p) const = 0;
+  virtual void copy(void* dst, const void* src, size_t bytes) const = 0;  // within the device
+  virtual void zero(void* p, size_t bytes) const = 0;
+};
+
 struct TensorSpec {
   std::string name;
   Shape shape;
@@ -32,6 +44,9 @@ class Arena {
   // before the caller writes it (filling tensor by tensor while freeing their
   // old storage keeps the peak memory near one copy).
   explicit Arena(std::vector<TensorSpec> table, Device device = Device::Cpu, bool zero_fill = true);
+  // The same layout in a device's memory (a Backend's), zeroed there. Its
+  // bytes are the device's: read and write them through the backend.
+  Arena(std::vector<TensorSpec> table, const DeviceMemory& memory);
   Arena(const Arena& o);  // a deep copy (same layout, same bytes)
   Arena& operator=(const Arena& o);
   Arena(Arena&&) noexcept = default;
@@ -58,12 +73,17 @@ class Arena {
   float* flat() const { return static_cast<float*>(data()); }
   int64_t flat_numel() const { return int64_t(bytes_ / sizeof(float)); }
   bool same_layout(const Arena& o) const;
-  void zero();  // every byte, in parallel
+  void zero();  // every byte, in parallel (on its device)
+  Device device() const { return device_; }
 
  private:
   struct Free {
+    Free() : memory(nullptr) {}
+    explicit Free(const DeviceMemory* m) : memory(m) {}
+    const DeviceMemory* memory;  // null: host memory
     void operator()(void* p) const;
   };
+  void lay_out();
   std::vector<TensorSpec> table_;
   std::vector<size_t> offset_;
   std::map<std::string, size_t, std::less<>> index_;  // transparent: look up a string_view without a temporary

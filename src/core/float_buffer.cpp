@@ -77,4 +77,12 @@ bool FloatBuffer::operator==(const std::vector<float>& v) const {
   return std::equal(begin(), end(), v.begin(), v.end());
 }
 
+FloatBuffer FloatBuffer::view_of(float* p, size_t n) {
+  FloatBuffer b;
+  b.view_ = true;
+  b.p_ = p;
+  b.n_ = n;
+  return b;
+}
+
 }  // namespace radlads

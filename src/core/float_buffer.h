@@ -27,6 +27,9 @@ class FloatBuffer {
   // Makes this buffer a view of p[0..n) (n must equal size()): the values
   // are copied there and the own vector is freed.
   void move_into(float* p);
+  // A view of p[0..n) without touching it (p may be a device's memory: the
+  // values are not read or written here).
+  static FloatBuffer view_of(float* p, size_t n);
   bool is_view() const { return view_; }
 
   size_t size() const { return n_; }

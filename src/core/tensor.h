@@ -22,7 +22,7 @@ inline int64_t numel(const Shape& s) {
 std::string shape_str(const Shape& s);  // "[576, 49152]"
 
 enum class DType : uint8_t { F32, BF16, F16, I32 };
-enum class Device : uint8_t { Cpu };  // the CUDA backend adds Cuda
+enum class Device : uint8_t { Cpu, Cuda };
 size_t dtype_size(DType t);
 const char* dtype_name(DType t);
 

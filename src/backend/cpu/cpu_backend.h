@@ -15,6 +15,8 @@ class CpuBackend : public Backend {
   void* alloc(size_t bytes) const override;
   void free(void* p) const override;
   void copy(void* dst, const void* src, size_t bytes) const override;
+  void to_device(void* dst, const void* src, size_t bytes) const override { copy(dst, src, bytes); }
+  void to_host(void* dst, const void* src, size_t bytes) const override { copy(dst, src, bytes); }
   void fill(float* x, float value, int64_t n) const override;
 
   void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,

@@ -1,0 +1,52 @@
+// A small array in a backend's memory that keeps its capacity: the index
+// arrays a model hands to the ops (token ids, positions) on a device backend,
+// filled from the host or from another device array each pass. Grows only
+// when a pass needs more than any before (no allocation per step).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace radlads {
+
+template <class T>
+class DeviceArray {
+ public:
+  explicit DeviceArray(const Backend& be) : be_(&be) {}
+  ~DeviceArray() { be_->free(p_); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+
+  // n elements from host memory; returns the device copy.
+  T* upload(const T* host, size_t n) {
+    reserve(n);
+    be_->to_device(p_, host, n * sizeof(T));
+    n_ = n;
+    return p_;
+  }
+  T* upload(const std::vector<T>& host) { return upload(host.data(), host.size()); }
+  // n elements from the backend's own memory.
+  T* copy_from(const T* device, size_t n) {
+    reserve(n);
+    be_->copy(p_, device, n * sizeof(T));
+    n_ = n;
+    return p_;
+  }
+  T* data() const { return p_; }
+  size_t size() const { return n_; }
+
+ private:
+  void reserve(size_t n) {
+    if (n <= cap_) return;
+    be_->free(p_);
+    p_ = static_cast<T*>(be_->alloc(n * sizeof(T)));
+    cap_ = n;
+  }
+  const Backend* be_;
+  T* p_ = nullptr;
+  size_t n_ = 0, cap_ = 0;
+};
+
+}  // namespace radlads
