@@ -2,13 +2,24 @@
 // folder beside cpu/; docs/ARCHITECTURE.md).
 #include "backend/backend.h"
 
+#include <cstdlib>
+
+#include "backend/cuda/cuda_backend.h"
 #include "core/error.h"
 
 namespace radlads {
 
 const Backend& backend_by_name(const std::string& name) {
   if (name == "cpu") return cpu_backend();
-  fail("unknown backend '{}' (this build has: cpu)", name);
+  if (name == "cuda") return cuda_backend(0);
+  if (name.rfind("cuda:", 0) == 0) {
+    const std::string n = name.substr(5);
+    char* end = nullptr;
+    const long d = std::strtol(n.c_str(), &end, 10);
+    if (n.empty() || *end || d < 0 || d > 1024) fail("bad backend '{}': the GPU is cuda:N, N = 0, 1, …", name);
+    return cuda_backend(int(d));
+  }
+  fail("unknown backend '{}' (this build has: cpu{})", name, cuda_built() ? ", cuda, cuda:N" : "");
 }
 
 }  // namespace radlads

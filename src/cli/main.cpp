@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "backend/cuda/cuda_backend.h"
 #include "cli/command.h"
 #include "core/error.h"
 
@@ -41,7 +42,10 @@ int main(int argc, char** argv) {
   int threads = 0;
   app.add_option("--threads", threads, "Threads (default: all cores)");
   std::string backend = "cpu";
-  app.add_option("--backend", backend, "Compute backend (this build: cpu)")->capture_default_str();
+  app.add_option("--backend", backend,
+                 radlads::cuda_built() ? "Compute backend: cpu (cuda, cuda:N: the GPU ops are built, the commands not yet)"
+                                       : "Compute backend (this build: cpu)")
+      ->capture_default_str();
   std::map<CLI::App*, CommandRun> runs;
   for (auto& e : registry()) {
     CLI::App* sub = app.add_subcommand(e.name, e.help);
@@ -68,6 +72,12 @@ int main(int argc, char** argv) {
     radlads::ExecContext ctx = radlads::ExecContext::launched(threads);
     comm = ctx.comm;
     ctx.backend = &radlads::backend_by_name(backend);
+    // The CUDA backend computes every op (tests/cuda/), but the models,
+    // arenas and index arrays still live in host memory (docs/ARCHITECTURE.md,
+    // "Not built yet"): running a command on it would hand the GPU host pointers.
+    if (ctx.backend->device() != radlads::Device::Cpu)
+      radlads::fail("--backend {}: the GPU backend's ops are built and tested op by op, but the commands do not yet "
+                    "place models in GPU memory; use --backend cpu", backend);
     for (auto& [sub, run] : runs)
       if (sub->parsed()) return run(ctx);
   } catch (const radlads::Interrupted& e) {

@@ -1,8 +1,7 @@
 // RAD-RWKV6's fused element-wise stages (time_mix.cpp names each where it is
 // used): the token shift and its five mixes, the decay, and their backwards.
 // The generic ops (GEMMs, norms, WKV) come from the Backend; these are the
-// architecture's own, one table per device: kernels_cpu.cpp is the CPU's (a
-// CUDA backend adds kernels_cuda.cu and a case in rwkv6_kernels()).
+// architecture's own, one table per device: kernels_cpu.cpp is the CPU's, kernels_gpu.h a GPU runtime's.
 // Rows are M = B·T, channels C (model width) or A (attention width).
 #pragma once
 
@@ -39,7 +38,14 @@ struct Rwkv6Kernels {
                                int64_t M, int T, int64_t C);
 };
 
-// The table for be's device; throws Error when this build has none.
+// The table for be's device; throws Error when this build has none. Tables
+// of other devices are found by their backend's name: kernels_cuda.cu's
+// ("cuda", kernels_gpu.h on the CUDA runtime) where the build has CUDA, and
+// any registered (the tests register the host emulation's, "cuda-sim").
 const Rwkv6Kernels& rwkv6_kernels(const Backend& be);
+void register_rwkv6_kernels(const char* backend_name, const Rwkv6Kernels& table);
+#if RADLADS_HAVE_CUDA
+const Rwkv6Kernels& rwkv6_cuda_kernels();
+#endif
 
 }  // namespace radlads

@@ -1,8 +1,7 @@
 // RAD-RWKV7's fused element-wise stages (time_mix.cpp names each where it is
 // used): decay and in-context rate, the keys, the value residual, and their
 // backwards. The generic ops come from the Backend; these are the
-// architecture's own, one table per device: kernels_cpu.cpp is the CPU's (a
-// CUDA backend adds kernels_cuda.cu and a case in rwkv7_kernels()).
+// architecture's own, one table per device: kernels_cpu.cpp is the CPU's, kernels_gpu.h a GPU runtime's.
 // All arrays (M,A) unless said; per-channel parameters (A).
 #pragma once
 
@@ -37,7 +36,14 @@ struct Rwkv7Kernels {
   void (*decay_iclr_backward)(float* d_w, float* d_a, const float* sw, const float* w, const float* a, int64_t n);
 };
 
-// The table for be's device; throws Error when this build has none.
+// The table for be's device; throws Error when this build has none. Tables
+// of other devices are found by their backend's name: kernels_cuda.cu's
+// ("cuda", kernels_gpu.h on the CUDA runtime) where the build has CUDA, and
+// any registered (the tests register the host emulation's, "cuda-sim").
 const Rwkv7Kernels& rwkv7_kernels(const Backend& be);
+void register_rwkv7_kernels(const char* backend_name, const Rwkv7Kernels& table);
+#if RADLADS_HAVE_CUDA
+const Rwkv7Kernels& rwkv7_cuda_kernels();
+#endif
 
 }  // namespace radlads

@@ -1,6 +1,10 @@
 // RAD-RWKV7's fused stages on the CPU (OpenMP over elements; each output
 // computed exactly as the stage's formula in kernels.h).
 #include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "backend/cpu/activations.h"  // sigmoid
 #include "core/error.h"
@@ -106,11 +110,31 @@ void decay_iclr_backward(float* d_w, float* d_a, const float* sw, const float* w
 const Rwkv7Kernels kCpu = {decay_iclr,     keys,           value_residual, ka_kb, ka_kb_backward,
                            value_residual_backward, keys_backward, decay_iclr_backward};
 
+std::mutex& registry_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<std::string, const Rwkv7Kernels*>& registry() {
+  static std::map<std::string, const Rwkv7Kernels*> tables;
+  return tables;
+}
+
 }  // namespace
 
+void register_rwkv7_kernels(const char* backend_name, const Rwkv7Kernels& table) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry()[backend_name] = &table;
+}
+
 const Rwkv7Kernels& rwkv7_kernels(const Backend& be) {
-  switch (be.device()) {
-    case Device::Cpu: return kCpu;
+  if (be.device() == Device::Cpu) return kCpu;
+#if RADLADS_HAVE_CUDA
+  if (std::strcmp(be.name(), "cuda") == 0) return rwkv7_cuda_kernels();
+#endif
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    auto it = registry().find(be.name());
+    if (it != registry().end()) return *it->second;
   }
   fail("RAD-RWKV7 has no kernels for the {} backend", be.name());
 }
