@@ -14,7 +14,8 @@ size_t StudentState::bytes() const {
   return (wkv.size() + shift.size()) * sizeof(float) + (kv ? kv->bytes() : 0);
 }
 
-Student::Student(const Backend& be, const Model& m) : be_(be), ws_(be), m_(m), c_(m.cfg), o_(m.student), rope_(m.cfg.head_dim, m.cfg.rope_theta) {
+Student::Student(const Backend& be, const Model& m) : be_(be), ws_(be), m_(m), c_(m.cfg), o_(m.student), rope_(m.cfg.head_dim, m.cfg.rope_theta), pos_dev_(be),
+      tokens_(be), bw_pos_dev_(be) {
   CHECK(o_.is_student(), "{} is not a student", m.path);
   const int L = c_.n_layer;
   const MixerArch& arch = mixer_arch(o_.arch);
@@ -49,7 +50,7 @@ void Student::forward(const int32_t* tokens, int B, int T, StudentState* states,
 }
 
 void Student::forward_train(const int32_t* tokens, int B, int T, float* logits) {
-  tokens_.assign(tokens, tokens + int64_t(B) * T);
+  tokens_.copy_from(tokens, size_t(B) * size_t(T));
   train_B_ = B, train_T_ = T;
   run(tokens, B, T, nullptr, logits, LogitsMode::All, true);
 }
@@ -80,6 +81,7 @@ void Student::run(const int32_t* tokens, int B, int T, StudentState* states, flo
     max_pos = std::max(max_pos, past + T);
   }
   rope_.ensure(max_pos);
+  pos_dev_.upload(pos_);
   // Per-layer states of the B sequences, gathered contiguous for the kernels.
   wkv_ = ws_.take(B * state_floats_);
   shift_ = ws_.take(B * shift_floats_);
@@ -132,7 +134,7 @@ void Student::layer_forward(int l, const MixDims& d, StudentState* states, Layer
   TimeMixIO io;
   io.xn = xn;
   io.y = y_.data();
-  io.pos = pos_.data();
+  io.pos = pos_dev_.data();
   io.v_first = v_first_.empty() ? nullptr : v_first_.data();
   if (o_.softmax_layer(l, L)) {
     // Decoding appends to each sequence's KV cache; training windows run cache-free.
@@ -150,9 +152,9 @@ void Student::layer_forward(int l, const MixDims& d, StudentState* states, Layer
     // The B sequences' states of this layer, gathered contiguous for the kernels.
     const int64_t S = state_floats_, F = shift_floats_;
     if (states) {
-      for (int b = 0; b < B; b++) {
-        be_.copy(wkv_.data() + b * S, states[b].wkv.data() + l * S, sizeof(float) * size_t(S));
-        if (F) be_.copy(shift_.data() + b * F, states[b].shift.data() + l * F, sizeof(float) * size_t(F));
+      for (int b = 0; b < B; b++) {  // (decode states live on the host)
+        be_.to_device(wkv_.data() + b * S, states[b].wkv.data() + l * S, sizeof(float) * size_t(S));
+        if (F) be_.to_device(shift_.data() + b * F, states[b].shift.data() + l * F, sizeof(float) * size_t(F));
       }
       io.state = wkv_.data();
       io.shift = F ? shift_.data() : nullptr;
@@ -160,8 +162,8 @@ void Student::layer_forward(int l, const MixDims& d, StudentState* states, Layer
     mix_[size_t(l)]->forward(d, io, rope_);
     if (states)
       for (int b = 0; b < B; b++) {
-        be_.copy(states[b].wkv.data() + l * S, wkv_.data() + b * S, sizeof(float) * size_t(S));
-        if (F) be_.copy(states[b].shift.data() + l * F, shift_.data() + b * F, sizeof(float) * size_t(F));
+        be_.to_host(states[b].wkv.data() + l * S, wkv_.data() + b * S, sizeof(float) * size_t(S));
+        if (F) be_.to_host(states[b].shift.data() + l * F, shift_.data() + b * F, sizeof(float) * size_t(F));
       }
   }
   be_.add_inplace(x_.data(), y_.data(), M * C);

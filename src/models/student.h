@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "backend/device_array.h"
 #include "backend/workspace.h"
 #include "models/attention_block.h"
 #include "models/decoder_parts.h"
@@ -100,15 +101,17 @@ class Student {
   int64_t state_floats_ = 0, shift_floats_ = 0;  // decode state per recurrent layer
   const float *embed_, *norm_, *head_;
   RopeTable rope_;
-  std::vector<int32_t> pos_;
+  std::vector<int32_t> pos_;      // the pass's positions, computed here
+  DeviceArray<int32_t> pos_dev_;  // and in the backend's memory, for the ops
   std::span<float> x_, xn_, y_, v_first_, wkv_, shift_;
   // Training caches (forward_train): per layer, and the final norm's.
   std::vector<LayerActs> acts_;
   std::span<float> x_final_, rstd_final_, xn_final_, d_xn_final_;
   bool recompute_ = false;
-  std::vector<int32_t> tokens_;
+  DeviceArray<int32_t> tokens_;  // forward_train's tokens, for the embedding's backward
   int train_B_ = 0, train_T_ = 0;
-  std::vector<int32_t> bw_pos_;  // backward()'s positions, kept between calls
+  std::vector<int32_t> bw_pos_;     // backward()'s positions, kept between calls
+  DeviceArray<int32_t> bw_pos_dev_;
   std::vector<std::string> layer_prefix_;  // "model.layers.<l>." (gradient names without allocating)
   std::vector<KVCache*> caches_;          // run()'s hybrid-layer caches
 };

@@ -47,6 +47,7 @@ void Student::backward_hidden(Arena* g) {
   std::vector<int32_t>& pos = bw_pos_;
   pos.resize(size_t(M));
   for (int64_t i = 0; i < M; i++) pos[size_t(i)] = int32_t(i % T);
+  const int32_t* pos_dev = bw_pos_dev_.upload(pos);
 
   be_.rmsnorm_backward(d_x.data(), grad_ptr(g, "model.norm.weight"), d_xn_final_.data(), x_final_.data(), norm_,
                        rstd_final_.data(), M, C);
@@ -66,7 +67,7 @@ void Student::backward_hidden(Arena* g) {
     // The mixer's output was added to the residual: its gradient is d_x itself.
     // A softmax layer neither reads nor writes RWKV7's v_first, so d_v_first
     // passes through it untouched.
-    mix_[size_t(l)]->backward(d_xn.data(), d_v_first.empty() ? nullptr : d_v_first.data(), d_x.data(), d, pos.data(),
+    mix_[size_t(l)]->backward(d_xn.data(), d_v_first.empty() ? nullptr : d_v_first.data(), d_x.data(), d, pos_dev,
                               v_first_.empty() ? nullptr : v_first_.data(), rope_, g);
     be_.rmsnorm_backward(d_tmp.data(), G("input_layernorm.weight"), d_xn.data(), a.x_in.data(),
                          in_norm_[size_t(l)], a.rstd.data(), M, C);

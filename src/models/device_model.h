@@ -1,0 +1,17 @@
+// A model's weights in a device backend's memory: what Student (and the
+// other model classes) compute from when their Backend is not the CPU's.
+#pragma once
+
+#include "backend/backend.h"
+#include "models/model.h"
+
+namespace radlads {
+
+// A Model whose every weight is a slice of one arena in be's memory, uploaded
+// from m's packed parameters in one copy; config, options and tokenizer come
+// along, the source's metadata does not. m must be packed (open_model,
+// init_student) and hold no quantized stored weights. The result must not be
+// copied (a copy would read device memory on the host): move it.
+Model model_on_device(const Model& m, const Backend& be);
+
+}  // namespace radlads
