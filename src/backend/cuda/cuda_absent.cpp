@@ -13,5 +13,7 @@ const Backend& cuda_backend(int) {
 }
 std::string cuda_device_summary() { return "no CUDA in this build"; }
 void cuda_set_tf32(bool) {}
+size_t cuda_memory_high_water() { return 0; }
+void cuda_reset_memory_high_water() {}
 
 }  // namespace radlads

@@ -146,6 +146,21 @@ const Backend& cuda_backend(int device) {
 
 void cuda_set_tf32(bool on) { gpu::CudaRuntime().set_tf32(on); }
 
+size_t cuda_memory_high_water() {
+  cudaMemPool_t pool;
+  gpu::cuda_check(cudaDeviceGetDefaultMemPool(&pool, gpu::cuda_context().device), "cudaDeviceGetDefaultMemPool");
+  uint64_t used = 0;
+  gpu::cuda_check(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &used), "cudaMemPoolGetAttribute");
+  return size_t(used);
+}
+
+void cuda_reset_memory_high_water() {
+  cudaMemPool_t pool;
+  gpu::cuda_check(cudaDeviceGetDefaultMemPool(&pool, gpu::cuda_context().device), "cudaDeviceGetDefaultMemPool");
+  uint64_t zero = 0;
+  gpu::cuda_check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero), "cudaMemPoolSetAttribute");
+}
+
 std::string cuda_device_summary() {
   const gpu::CudaContext& c = gpu::cuda_context();
   cudaDeviceProp p{};

@@ -19,5 +19,9 @@ std::string cuda_device_summary();
 // TF32 tensor cores for the fp32 GEMMs: on by default (RADLADS_CUDA_TF32=0
 // turns them off); the op tests turn them off to compare at fp32 tolerances.
 void cuda_set_tf32(bool on);
+// The most GPU memory this process's allocations have held at once (the
+// stream-ordered pool's high-water mark), and a reset of that mark.
+size_t cuda_memory_high_water();
+void cuda_reset_memory_high_water();
 
 }  // namespace radlads

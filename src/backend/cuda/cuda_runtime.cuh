@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "backend/cuda/kernels_norms.h"  // kRowBlock
 #include "backend/cuda/simt.h"
 
 namespace radlads::gpu {
@@ -35,6 +36,7 @@ __global__ void kernel_entry(A... a) {
 
 struct CudaRuntime {
   static constexpr const char* kName = "cuda";
+  static constexpr int kRowBlock = gpu::kRowBlock;
 
   void* alloc(size_t bytes) const;
   void free(void* p) const;

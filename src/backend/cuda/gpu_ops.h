@@ -8,7 +8,8 @@
 //     and the kernels are tested against the CPU backend on any machine.
 // RT provides: alloc/free (device bytes), copy (device to device), to_host,
 // to_device, gemm / gemm_strided_batched (row-major, BLAS form), gemm_bf16,
-// has_bf16, and launch<Fn>(grid, block, smem bytes, args...).
+// has_bf16, launch<Fn>(grid, block, smem bytes, args...), and kRowBlock (the
+// threads of a row-reduction block).
 //
 // Pointers are device pointers, as the interface says, except the RopeTable
 // (host; mirrored here per table) and sum_squares_blocks' part (host: the
@@ -131,13 +132,13 @@ class GpuOps : public Backend {
   // ---- norms, positions, heads ----
   void rmsnorm_forward(float* out, float* rstd, const float* inp, const float* weight, int64_t M, int64_t C,
                        float eps) const override {
-    if (M > 0) rt_.template launch<RmsnormForward>(int(M), kRowBlock, kRowBlock * 8, out, rstd, inp, weight, C, eps);
+    if (M > 0) rt_.template launch<RmsnormForward>(int(M), row_block(), row_block() * 8, out, rstd, inp, weight, C, eps);
   }
   void rmsnorm_backward(float* d_inp, float* d_weight, const float* d_out, const float* inp, const float* weight,
                         const float* rstd, int64_t M, int64_t C) const override {
     if (M <= 0) return;
     if (d_weight) colsum(d_weight, RmsnormWeightElem{d_out, inp, rstd, C}, M, C);  // first: d_inp may alias d_out
-    rt_.template launch<RmsnormBackward>(int(M), kRowBlock, kRowBlock * 8, d_inp, d_out, inp, weight, rstd, C);
+    rt_.template launch<RmsnormBackward>(int(M), row_block(), row_block() * 8, d_inp, d_out, inp, weight, rstd, C);
   }
   void group_norm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
                           const float* bias, int64_t M, int H, int N, float eps) const override {
@@ -205,7 +206,7 @@ class GpuOps : public Backend {
                        int64_t V, float grad_scale) const override {
     Scratch<double> rows(rt_, M);
     if (M > 0)
-      rt_.template launch<CrossEntropy>(int(M), kRowBlock, kRowBlock * 8, d_logits, losses, rows.p, logits, targets,
+      rt_.template launch<CrossEntropy>(int(M), row_block(), row_block() * 8, d_logits, losses, rows.p, logits, targets,
                                         V, grad_scale);
     return sum_rows(rows.p, M);
   }
@@ -213,7 +214,7 @@ class GpuOps : public Backend {
                        int64_t V, float grad_scale) const override {
     Scratch<double> rows(rt_, M);
     if (M > 0)
-      rt_.template launch<KlDivergence>(int(M), kRowBlock, kRowBlock * 8, d_student, rows.p, student_logits,
+      rt_.template launch<KlDivergence>(int(M), row_block(), row_block() * 8, d_student, rows.p, student_logits,
                                         teacher_logits, V, grad_scale);
     return sum_rows(rows.p, M);
   }
@@ -221,7 +222,7 @@ class GpuOps : public Backend {
                   float grad_scale) const override {
     Scratch<double> rows(rt_, M);
     if (M > 0)
-      rt_.template launch<AlignL2>(int(M), kRowBlock, kRowBlock * 8, d_student, rows.p, y_student, y_teacher, C,
+      rt_.template launch<AlignL2>(int(M), row_block(), row_block() * 8, d_student, rows.p, y_student, y_teacher, C,
                                    grad_scale, kAlignL2Eps);
     return sum_rows(rows.p, M);
   }
@@ -234,7 +235,7 @@ class GpuOps : public Backend {
     const int64_t nb = (n + kSumSquaresBlock - 1) / kSumSquaresBlock;
     if (nb <= 0) return;
     Scratch<double> d(rt_, nb);
-    rt_.template launch<SumSquaresBlocks>(int(nb), kRowBlock, kRowBlock * 8, d.p, x, n, kSumSquaresBlock);
+    rt_.template launch<SumSquaresBlocks>(int(nb), row_block(), row_block() * 8, d.p, x, n, kSumSquaresBlock);
     rt_.to_host(part, d.p, size_t(nb) * sizeof(double));
   }
 
@@ -253,6 +254,10 @@ class GpuOps : public Backend {
     Scratch(const Scratch&) = delete;
     Scratch& operator=(const Scratch&) = delete;
   };
+
+  // Threads of a row-reduction block (the runtime's: the host emulation runs
+  // fewer; the kernels read bdim()).
+  static constexpr int row_block() { return RT::kRowBlock; }
 
   // An element-wise kernel over n elements.
   template <class Fn, class... A>

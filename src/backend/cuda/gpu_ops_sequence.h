@@ -48,7 +48,7 @@ void GpuOps<RT>::attention_forward(float* out, const float* q, const float* k, c
       const int64_t qo = int64_t(q0) * qs + int64_t(g) * rep * N;
       rt_.gemm_strided_batched(false, true, nq, Tk, N, scale, q + qo, qs, N, k + int64_t(g) * N, ks, 0, 0.0f, S.p,
                                Tk, int64_t(nq) * Tk, rep);
-      rt_.template launch<CausalSoftmax>(rep * nq, kRowBlock, kRowBlock * 4, S.p, nq, q0, Tq, Tk);
+      rt_.template launch<CausalSoftmax>(rep * nq, row_block(), row_block() * 4, S.p, nq, q0, Tq, Tk);
       rt_.gemm_strided_batched(false, false, nq, N, Tk, 1.0f, S.p, Tk, int64_t(nq) * Tk, v + int64_t(g) * N, ks, 0,
                                0.0f, out + qo, qs, N, rep);
     }
@@ -72,9 +72,9 @@ void GpuOps<RT>::attention_backward(float* d_q, float* d_k, float* d_v, const fl
       const float* kg = k + int64_t(g) * N;
       const float* vg = v + int64_t(g) * N;
       rt_.gemm_strided_batched(false, true, nq, T, N, scale, q + qo, qs, N, kg, ks, 0, 0.0f, P.p, T, sz, rep);
-      rt_.template launch<CausalSoftmax>(rep * nq, kRowBlock, kRowBlock * 4, P.p, nq, q0, T, T);
+      rt_.template launch<CausalSoftmax>(rep * nq, row_block(), row_block() * 4, P.p, nq, q0, T, T);
       rt_.gemm_strided_batched(false, true, nq, T, N, 1.0f, d_out + qo, qs, N, vg, ks, 0, 0.0f, dP.p, T, sz, rep);
-      rt_.template launch<SoftmaxBackward>(rep * nq, kRowBlock, kRowBlock * 4, dP.p, P.p, T, scale);
+      rt_.template launch<SoftmaxBackward>(rep * nq, row_block(), row_block() * 4, dP.p, P.p, T, scale);
       rt_.gemm_strided_batched(false, false, nq, N, T, 1.0f, dP.p, T, sz, kg, ks, 0, 0.0f, d_q + qo, qs, N, rep);
       for (int r = 0; r < rep; r++) {  // the group's heads add into one KV head: one GEMM each
         rt_.gemm(true, false, T, N, nq, 1.0f, dP.p + r * sz, T, q + qo + r * N, qs, 1.0f, d_k + int64_t(g) * N, ks);

@@ -15,6 +15,7 @@ namespace radlads::gpu {
 
 // S ← softmax(S) over the visible keys, 0 beyond (S already holds scale·q·k).
 struct CausalSoftmax {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* S, int rows_per_head, int q0, int Tq, int Tk) const {
     const int64_t r = k.bid();
@@ -36,6 +37,7 @@ struct CausalSoftmax {
 // dP ← scale·P⊙(dP − Σ_j P·dP): the gradient of the scores (before the scale)
 // from that of the probabilities; masked entries have P = 0 and get 0.
 struct SoftmaxBackward {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* dP, const float* P, int Tk, float scale) const {
     const int64_t r = k.bid();

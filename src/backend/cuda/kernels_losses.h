@@ -18,6 +18,7 @@ namespace radlads::gpu {
 // gradient row 0). d_logits = grad_scale·(softmax − onehot), nullable.
 // grid M, block kRowBlock, smem kRowBlock doubles.
 struct CrossEntropy {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* d_logits, float* losses, double* row_loss, const float* logits,
                              const int32_t* targets, int64_t V, float grad_scale) const {
@@ -51,6 +52,7 @@ struct CrossEntropy {
 // Σ_m KL(p_T ‖ p_S); d_student = grad_scale·(softmax(s) − p_T), nullable.
 // grid M, block kRowBlock, smem kRowBlock doubles.
 struct KlDivergence {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* d_student, double* row_loss, const float* student,
                              const float* teacher, int64_t V, float grad_scale) const {
@@ -88,6 +90,7 @@ struct KlDivergence {
 // Σ_m ‖y_T − y_S‖ / √C; d_student = grad_scale·(y_S − y_T)/(max(‖·‖, eps)·√C).
 // grid M, block kRowBlock, smem kRowBlock doubles.
 struct AlignL2 {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* d_student, double* row_loss, const float* ys, const float* yt,
                              int64_t C, float grad_scale, double eps) const {
@@ -111,6 +114,7 @@ struct AlignL2 {
 // part[b] = Σ x² over block b of kBlock elements (the last may be short), in
 // double. grid = blocks, block kRowBlock, smem kRowBlock doubles.
 struct SumSquaresBlocks {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, double* part, const float* x, int64_t n, int64_t block) const {
     const int64_t b0 = int64_t(k.bid()) * block;

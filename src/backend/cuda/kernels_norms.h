@@ -17,6 +17,7 @@ namespace radlads::gpu {
 inline constexpr int kRowBlock = 256;  // threads per row-reduction block (a power of two)
 
 struct RmsnormForward {  // grid M, block kRowBlock, smem kRowBlock doubles
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* out, float* rstd, const float* inp, const float* weight, int64_t C,
                              float eps) const {
@@ -34,6 +35,7 @@ struct RmsnormForward {  // grid M, block kRowBlock, smem kRowBlock doubles
 
 // dx_c = r·g_c − x_c·r³·(Σ_j g_j x_j)/C with g = dy⊙w (d_inp may alias d_out).
 struct RmsnormBackward {  // grid M, block kRowBlock, smem kRowBlock doubles
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* d_inp, const float* d_out, const float* inp, const float* weight,
                              const float* rstd, int64_t C) const {
@@ -54,6 +56,7 @@ struct RmsnormBackward {  // grid M, block kRowBlock, smem kRowBlock doubles
 // lanes), smem 256 doubles. E: RADLADS_HD double operator()(int64_t m, int64_t c).
 template <class E>
 struct ColSum {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* out, E e, int64_t M, int64_t n) const {
     const int col = k.tid() % 32, lane = k.tid() / 32;

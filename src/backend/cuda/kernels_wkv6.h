@@ -31,6 +31,7 @@ namespace radlads::gpu {
 // grid B·H, block N, smem 3N floats.
 template <int N>
 struct Wkv6Forward {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* out, float* state, const float* r, const float* kk, const float* v,
                              const float* logw, int T, int H, float scale) const {
@@ -64,6 +65,7 @@ struct Wkv6Forward {
 // grid B·H, block N, smem 3N floats. d_state0, d_state_final, state0 nullable.
 template <int N>
 struct Wkv6Backward {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* d_r, float* d_k, float* d_v, float* d_logw, float* d_state0,
                              const float* d_out, const float* d_state_final, const float* r, const float* kk,

@@ -27,6 +27,7 @@ inline constexpr int kChunk7 = 16;  // tokens between stored states in the backw
 // grid B·H, block N, smem 5N floats.
 template <int N>
 struct Wkv7Forward {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* out, float* state, const float* r, const float* w, const float* kk,
                              const float* v, const float* a, const float* bb, int T, int H, float scale) const {
@@ -74,6 +75,7 @@ inline int64_t wkv7_backward_scratch_floats(int T) {
 // wkv7_backward_scratch_floats<N>(T) floats. d_state0, d_state_final, state0 nullable.
 template <int N>
 struct Wkv7Backward {
+  static constexpr bool kSync = true;
   template <class K>
   RADLADS_HD void operator()(const K& k, float* d_r, float* d_w, float* d_k, float* d_v, float* d_a, float* d_b,
                              float* d_state0, float* scratch, const float* d_out, const float* d_state_final,

@@ -14,9 +14,11 @@
 // kernel is checked against the CPU backend on machines without a GPU.
 //
 // Rules a kernel follows so that both agree: every thread of a block reaches
-// every sync() (no early return before one); blocks are independent (no
-// inter-block communication except atomic_add); block sizes are powers of two
-// where block_sum is used.
+// every sync() (no early return before one); a kernel that calls sync()
+// (block_sum and block_max do) declares `static constexpr bool kSync = true;`
+// (the host runs the others' threads one after another, and fails a sync()
+// there); blocks are independent (no inter-block communication except
+// atomic_add); block sizes are powers of two where block_sum is used.
 #pragma once
 
 #include <cstdint>

@@ -2,10 +2,12 @@
 // that the CUDA backend's code — every kernel, launch shape, barrier and
 // scratch buffer — runs and is checked against the CPU backend on machines
 // without a GPU:
-//  - launch<Fn>(grid, block, smem): `block` std::threads, each running the
-//    functor for every block in turn with its own HostThread; sync() is a
-//    std::barrier of the block; shared memory is one buffer per launch,
-//    poisoned with NaN before each launch, so a read before a write shows up;
+//  - launch<Fn>(grid, block, smem): for a kernel that declares kSync (it
+//    calls sync()), `block` std::threads, each running the functor for every
+//    block in turn with its own HostThread, sync() a std::barrier of the
+//    block; for any other, the threads of each block one after another (a
+//    sync() there fails); shared memory is one buffer per launch, poisoned
+//    with NaN before each launch, so a read before a write shows up;
 //  - memory is host memory, counted (live must come back to where it was),
 //    and every pointer a kernel or a GEMM is given must lie in a live
 //    allocation of this runtime: a host pointer handed to the GPU backend
@@ -23,6 +25,10 @@
 
 #include <atomic>
 #include <barrier>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <semaphore>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -42,17 +48,72 @@ namespace radlads::gpu {
 struct HostThread {
   int t, b, bd, gd;
   unsigned char* smem;
-  std::barrier<>* bar;
+  std::barrier<>* bar;  // null: the block runs one thread after another (no kSync)
   int tid() const { return t; }
   int bid() const { return b; }
   int bdim() const { return bd; }
   int gdim() const { return gd; }
-  void sync() const { bar->arrive_and_wait(); }
+  void sync() const {
+    CHECK(bar, "cuda-sim: a kernel calls sync() without declaring kSync (backend/cuda/simt.h)");
+    bar->arrive_and_wait();
+  }
   template <class T>
   T* shared() const {
     return reinterpret_cast<T*>(smem);
   }
   void atomic_add(float* p, float v) const { std::atomic_ref<float>(*p).fetch_add(v); }
+};
+
+// Worker threads kept across launches: a kSync launch of `block` threads runs
+// on block − 1 of them and the caller, each woken by its own semaphore.
+class HostThreadPool {
+ public:
+  static HostThreadPool& get() {
+    static HostThreadPool pool;
+    return pool;
+  }
+  // body(t) for t = 0 … n−1, t = 0 on the caller; returns when all are done.
+  void run(int n, const std::function<void(int)>& body) {
+    std::lock_guard<std::mutex> one(run_mu_);  // one launch at a time
+    while (int(workers_.size()) < n - 1) {
+      auto w = std::make_unique<Worker>();
+      Worker* wp = w.get();
+      w->thread = std::thread([this, wp, id = int(workers_.size()) + 1] { loop(*wp, id); });
+      workers_.push_back(std::move(w));
+    }
+    body_ = &body;
+    remaining_ = n - 1;
+    for (int t = 1; t < n; t++) workers_[size_t(t - 1)]->go.release();
+    body(0);
+    std::unique_lock<std::mutex> lk(mu_);
+    done_.wait(lk, [&] { return remaining_ == 0; });
+  }
+  ~HostThreadPool() {
+    stop_ = true;
+    for (auto& w : workers_) w->go.release();
+    for (auto& w : workers_) w->thread.join();
+  }
+
+ private:
+  struct Worker {
+    std::binary_semaphore go{0};
+    std::thread thread;
+  };
+  void loop(Worker& w, int id) {
+    for (;;) {
+      w.go.acquire();
+      if (stop_) return;
+      (*body_)(id);
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--remaining_ == 0) done_.notify_one();
+    }
+  }
+  std::mutex run_mu_, mu_;
+  std::condition_variable done_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  const std::function<void(int)>* body_ = nullptr;
+  int remaining_ = 0;
+  std::atomic<bool> stop_{false};
 };
 
 struct HostRuntimeStats {
@@ -63,10 +124,16 @@ struct HostRuntimeStats {
   std::mutex mu;
   std::map<uintptr_t, size_t> blocks;  // live allocations: address → bytes
   bool open = false;                   // device memory accessible (Open)
+  char* base = nullptr;                // the reserved device region (HostRuntime::alloc)
+  size_t top = 0;                      // bytes of it handed out
 };
 
 struct HostRuntime {
   static constexpr const char* kName = "cuda-sim";
+  // Row reductions with 32 threads a block rather than the GPU's 256: every
+  // stride and tree level of the kernels still runs, on an eighth of the
+  // host threads and barriers.
+  static constexpr int kRowBlock = 32;
   HostRuntimeStats* stats;  // shared by copies (the frozen-weights view copies its runtime)
 
   explicit HostRuntime(HostRuntimeStats* s = nullptr) : stats(s ? s : &global_stats()) {}
@@ -75,15 +142,25 @@ struct HostRuntime {
     return s;
   }
 
-  static size_t mapped_bytes(size_t bytes) {
-    const size_t page = size_t(sysconf(_SC_PAGESIZE));
-    return (bytes + page - 1) / page * page + page;
-  }
+  // Device memory is one reserved stretch of address space (kRegion bytes,
+  // no memory until touched) handed out front to back, so that opening and
+  // closing it is one mprotect of the used part. A freed block's pages go
+  // back to the system (MADV_DONTNEED); its addresses are not reused.
+  static constexpr size_t kRegion = size_t(64) << 30;
+  static size_t page() { return size_t(sysconf(_SC_PAGESIZE)); }
+  static size_t mapped_bytes(size_t bytes) { return (bytes + page() - 1) / page() * page() + page(); }
   void* alloc(size_t bytes) const {
     std::lock_guard<std::mutex> lock(stats->mu);
-    void* p = mmap(nullptr, mapped_bytes(bytes), stats->open ? PROT_READ | PROT_WRITE : PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) fail("cuda-sim: out of memory ({} bytes)", bytes);
+    if (!stats->base) {
+      void* r = mmap(nullptr, kRegion, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (r == MAP_FAILED) fail("cuda-sim: cannot reserve {} bytes of address space", kRegion);
+      stats->base = static_cast<char*>(r);
+    }
+    const size_t n = mapped_bytes(bytes);
+    if (stats->top + n > kRegion) fail("cuda-sim: the {} GiB device region is used up", kRegion >> 30);
+    char* p = stats->base + stats->top;
+    stats->top += n;
+    if (stats->open) mprotect(p, n, PROT_READ | PROT_WRITE);
     stats->live++;
     stats->blocks[reinterpret_cast<uintptr_t>(p)] = bytes;
     return p;
@@ -93,7 +170,7 @@ struct HostRuntime {
     std::lock_guard<std::mutex> lock(stats->mu);
     auto it = stats->blocks.find(reinterpret_cast<uintptr_t>(p));
     CHECK(it != stats->blocks.end(), "cuda-sim: free of {} (not allocated here)", p);
-    munmap(p, mapped_bytes(it->second));
+    madvise(p, mapped_bytes(it->second), MADV_DONTNEED);
     stats->blocks.erase(it);
     stats->live--;
   }
@@ -106,8 +183,7 @@ struct HostRuntime {
     void set(bool on) {
       std::lock_guard<std::mutex> lock(st->mu);
       st->open = on;
-      for (auto& [a, n] : st->blocks)
-        mprotect(reinterpret_cast<void*>(a), mapped_bytes(n), on ? PROT_READ | PROT_WRITE : PROT_NONE);
+      if (st->top) mprotect(st->base, st->top, on ? PROT_READ | PROT_WRITE : PROT_NONE);
     }
   };
   // p (nullable) lies in a live allocation; fails naming `what` if not.
@@ -182,19 +258,20 @@ struct HostRuntime {
     Open o(stats);
     std::vector<float> shared((smem + 3) / 4 + 4, std::numeric_limits<float>::quiet_NaN());
     auto* sh = reinterpret_cast<unsigned char*>(shared.data());
+    if constexpr (!requires { Fn::kSync; }) {  // no barrier: the threads of a block one after another
+      for (int b = 0; b < grid; b++)
+        for (int t = 0; t < block; t++) Fn{}(HostThread{t, b, block, grid, sh, nullptr}, a...);
+      return;
+    }
     std::barrier<> bar(block);
-    auto body = [&](int t) {
+    const std::function<void(int)> body = [&](int t) {
       for (int b = 0; b < grid; b++) {
         const HostThread k{t, b, block, grid, sh, &bar};
         Fn{}(k, a...);
         bar.arrive_and_wait();  // the block ends for everyone before shared memory is reused
       }
     };
-    std::vector<std::thread> threads;
-    threads.reserve(size_t(block - 1));
-    for (int t = 1; t < block; t++) threads.emplace_back(body, t);
-    body(0);
-    for (auto& th : threads) th.join();
+    HostThreadPool::get().run(block, body);
   }
 };
 
