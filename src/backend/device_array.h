@@ -15,9 +15,45 @@ template <class T>
 class DeviceArray {
  public:
   explicit DeviceArray(const Backend& be) : be_(&be) {}
+  DeviceArray(const Backend& be, size_t n) : be_(&be) { zeros(n); }
   ~DeviceArray() { be_->free(p_); }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
+  // Copies are deep, on the device.
+  DeviceArray(const DeviceArray& o) : be_(o.be_) {
+    if (o.n_) copy_from(o.p_, o.n_);
+  }
+  DeviceArray& operator=(const DeviceArray& o) {
+    if (this != &o) {
+      be_->free(p_);
+      be_ = o.be_, p_ = nullptr, n_ = cap_ = 0;
+      if (o.n_) copy_from(o.p_, o.n_);
+    }
+    return *this;
+  }
+  DeviceArray(DeviceArray&& o) noexcept : be_(o.be_), p_(o.p_), n_(o.n_), cap_(o.cap_) { o.p_ = nullptr, o.n_ = o.cap_ = 0; }
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    if (this != &o) {
+      be_->free(p_);
+      be_ = o.be_, p_ = o.p_, n_ = o.n_, cap_ = o.cap_;
+      o.p_ = nullptr, o.n_ = o.cap_ = 0;
+    }
+    return *this;
+  }
+
+  // n elements, contents undefined (kept when n fits the capacity).
+  T* ensure(size_t n) {
+    reserve(n);
+    n_ = n;
+    return p_;
+  }
+  // n zero elements (sizeof(T) a multiple of 4: floats and 32-bit ints).
+  T* zeros(size_t n) {
+    static_assert(sizeof(T) % 4 == 0);
+    reserve(n);
+    n_ = n;
+    if (n) be_->zero(p_, n * sizeof(T));
+    return p_;
+  }
+  const Backend& backend() const { return *be_; }
 
   // n elements from host memory; returns the device copy.
   T* upload(const T* host, size_t n) {

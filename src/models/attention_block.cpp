@@ -10,20 +10,23 @@
 
 namespace radlads {
 
-KVCache::KVCache(const TeacherConfig& c, int n_ctx, int n_layers)
+KVCache::KVCache(const TeacherConfig& c, int n_ctx, int n_layers, const Backend& be)
     : n_ctx(n_ctx),
       n_layers(n_layers),
-      k(size_t(n_layers) * n_ctx * c.n_head_kv * c.head_dim),
-      v(size_t(n_layers) * n_ctx * c.n_head_kv * c.head_dim) {}
+      k(be, size_t(n_layers) * n_ctx * c.n_head_kv * c.head_dim),
+      v(be, size_t(n_layers) * n_ctx * c.n_head_kv * c.head_dim) {}
 
 void KVCache::save(std::string& out) const {
   const int64_t width = n_layers && n_ctx ? int64_t(k.size()) / (int64_t(n_layers) * n_ctx) : 0;
   const int64_t head[3] = {n_layers, width, n_past};
   out.append(reinterpret_cast<const char*>(head), sizeof head);
-  for (const std::vector<float>* kv : {&k, &v})
-    for (int l = 0; l < n_layers; l++)
-      out.append(reinterpret_cast<const char*>(kv->data() + int64_t(l) * n_ctx * width),
-                 size_t(n_past * width) * sizeof(float));
+  const size_t rows = size_t(n_past * width) * sizeof(float);
+  for (const DeviceArray<float>* kv : {&k, &v})
+    for (int l = 0; l < n_layers; l++) {
+      const size_t at = out.size();
+      out.resize(at + rows);
+      kv->backend().to_host(out.data() + at, kv->data() + int64_t(l) * n_ctx * width, rows);
+    }
 }
 
 void KVCache::load(ByteReader& r) {
@@ -33,10 +36,10 @@ void KVCache::load(ByteReader& r) {
   if (layers != n_layers || w != width)
     fail("{}: KV cache of {} layers × {} floats, this model's is {} × {}", r.path(), layers, w, n_layers, width);
   if (past < 0 || past > n_ctx) fail("{}: {} cached positions do not fit a context of {}", r.path(), past, n_ctx);
-  for (std::vector<float>* kv : {&k, &v})
+  for (DeviceArray<float>* kv : {&k, &v})
     for (int l = 0; l < n_layers; l++) {
       const std::string_view b = r.read_bytes(uint64_t(past * width) * sizeof(float), "KV cache rows");
-      if (!b.empty()) std::memcpy(kv->data() + int64_t(l) * n_ctx * width, b.data(), b.size());
+      if (!b.empty()) kv->backend().to_device(kv->data() + int64_t(l) * n_ctx * width, b.data(), b.size());
     }
   n_past = int(past);
 }

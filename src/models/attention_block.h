@@ -11,6 +11,7 @@
 #include "core/byte_reader.h"
 #include "models/teacher_config.h"
 #include "backend/backend.h"
+#include "backend/device_array.h"
 #include "backend/workspace.h"
 #include "backend/rope_table.h"
 
@@ -21,9 +22,9 @@ struct KVCache {
   int n_ctx = 0;
   int n_past = 0;
   int n_layers = 0;
-  std::vector<float> k, v;  // (n_layers, n_ctx, KVH*N)
+  DeviceArray<float> k, v;  // (n_layers, n_ctx, KVH*N), zeroed, in be's memory
 
-  KVCache(const TeacherConfig& c, int n_ctx, int n_layers);
+  KVCache(const TeacherConfig& c, int n_ctx, int n_layers, const Backend& be = cpu_backend());
   KVCache(const TeacherConfig& c, int n_ctx) : KVCache(c, n_ctx, c.n_layer) {}
   size_t bytes() const { return (k.size() + v.size()) * sizeof(float); }
   // The filled rows (n_past of each layer) appended to out, and read back

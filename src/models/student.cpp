@@ -40,7 +40,7 @@ StudentState Student::new_state(int n_ctx) const {
   const size_t L = size_t(c_.n_layer);
   s.wkv.assign(L * size_t(state_floats_), 0.0f);
   s.shift.assign(L * size_t(shift_floats_), 0.0f);
-  if (o_.num_attention_layers > 0) s.kv = std::make_unique<KVCache>(c_, n_ctx, o_.num_attention_layers);
+  if (o_.num_attention_layers > 0) s.kv = std::make_unique<KVCache>(c_, n_ctx, o_.num_attention_layers, be_);
   return s;
 }
 

@@ -36,7 +36,7 @@ TeacherGemm teacher_gemm_from_name(const std::string& s, const Backend& be) {
   fail("unknown teacher GEMM precision '{}' (auto, f32, bf16, stored)", s);
 }
 
-Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm, bool quantize_inputs) : be_(&be), c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta), ws_(be) {
+Teacher::Teacher(const Backend& be, const Model& m, TeacherGemm gemm, bool quantize_inputs) : be_(&be), c_(m.cfg), rope_(m.cfg.head_dim, m.cfg.rope_theta), pos_dev_(be), ws_(be), hidden_(be) {
   for (int l = 0; l < c_.n_layer; l++) {
     in_norm_.push_back(m.w(layer_name("model.layers.{l}.input_layernorm.weight", l)).ptr());
     attn_.push_back(teacher_attention_weights(m, l));
@@ -78,12 +78,13 @@ void Teacher::forward(const int32_t* tokens, int B, int T, KVCache* caches, floa
     max_pos = std::max(max_pos, caches[b].n_past + T);
   }
   rope_.ensure(max_pos);
+  const int32_t* pos = pos_dev_.upload(pos_);
   be.embedding_forward(x.data(), embed_, tokens, M, C, c_.n_vocab);
   for (int l = 0; l < c_.n_layer; l++) {
     const Workspace::Mark layer_mark = ws_.mark();  // the blocks' scratch: this layer only
     be.rmsnorm_forward(xn.data(), nullptr, x.data(), in_norm_[size_t(l)], M, C, float(c_.rms_eps));
     AttentionScratch attn;
-    attention_block_forward(be, ws_, y.data(), xn.data(), attn_[size_t(l)], c_, B, T, pos_.data(), caches, l, rope_,
+    attention_block_forward(be, ws_, y.data(), xn.data(), attn_[size_t(l)], c_, B, T, pos, caches, l, rope_,
                             attn);
     if (layer_hook) layer_hook(l, xn.data(), y.data());
     be.add_inplace(x.data(), y.data(), M * C);
@@ -94,7 +95,7 @@ void Teacher::forward(const int32_t* tokens, int B, int T, KVCache* caches, floa
   for (int b = 0; b < B; b++) caches[b].n_past += T;
   hidden_rows_ = 0;
   if (mode == Logits::Hidden) {
-    if (hidden_.size() < size_t(M * C)) hidden_.resize(size_t(M * C));
+    if (hidden_.size() < size_t(M * C)) hidden_.ensure(size_t(M * C));
     be.rmsnorm_forward(hidden_.data(), nullptr, x.data(), norm_, M, C, float(c_.rms_eps));
     hidden_rows_ = M;
   }

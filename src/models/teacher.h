@@ -12,6 +12,7 @@
 #include "models/decoder_parts.h"
 #include "models/model.h"
 #include "backend/backend.h"
+#include "backend/device_array.h"
 #include "backend/rope_table.h"
 
 namespace radlads {
@@ -67,9 +68,10 @@ class Teacher {
   std::vector<MlpWeights> mlp_;
   const float *embed_, *norm_, *head_;
   RopeTable rope_;
-  std::vector<int32_t> pos_;
+  std::vector<int32_t> pos_;      // the pass's positions, computed here
+  DeviceArray<int32_t> pos_dev_;  // and in the backend's memory, for the ops
   Workspace ws_;  // every buffer of a forward, settled at its end
-  std::vector<float> hidden_;  // a Hidden forward's (B*T, C) final normed rows
+  DeviceArray<float> hidden_;  // a Hidden forward's (B*T, C) final normed rows
   int64_t hidden_rows_ = 0;
   std::unique_ptr<Backend::FrozenWeights> frozen_;  // bf16 copies (TeacherGemm::BF16), or the model's stored weights
 };

@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/tensor.h"
 #include "models/model.h"
+#include "backend/backend.h"
 #include "backend/rope_table.h"
 
 namespace radlads {
@@ -52,7 +53,8 @@ inline float* grad_ptr(const Arena* g, const std::string& prefix, const char* le
 }
 
 // A zeroed gradient arena for the tensors of m for which trainable(name)
-// holds, in the model's (sorted) name order.
-Arena make_grad_arena(const Model& m, const std::function<bool(const std::string&)>& trainable);
+// holds, in the model's (sorted) name order, in be's memory.
+Arena make_grad_arena(const Model& m, const std::function<bool(const std::string&)>& trainable,
+                      const Backend& be = cpu_backend());
 
 }  // namespace radlads

@@ -7,8 +7,11 @@
 namespace radlads {
 
 namespace {
+// In the parameters' backend's memory (zeroed).
 Arena moments(const ParamSet& p) {
-  return Arena({TensorSpec{"moments", {std::max<int64_t>(1, p.own_end() - p.own_begin())}}});
+  std::vector<TensorSpec> table = {TensorSpec{"moments", {std::max<int64_t>(1, p.own_end() - p.own_begin())}}};
+  if (p.be->device() != Device::Cpu) return Arena(std::move(table), *p.be);
+  return Arena(std::move(table));
 }
 }  // namespace
 

@@ -20,7 +20,8 @@ class AlignObjective : public Objective {
  public:
   AlignObjective(const Backend& be, const Model& teacher, const Model& student, TeacherGemm gemm,
                  std::vector<bool> owned)
-      : be_(be), ws_(be), teacher_(be, teacher, gemm), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta) {
+      : be_(be), ws_(be), teacher_(be, teacher, gemm), c_(student.cfg), o_(student.student), rope_(c_.head_dim, c_.rope_theta),
+        tokens_dev_(be), pos_dev_(be) {
     CHECK(o_.is_student(), "{} is not a student", student.path);
     const int L = c_.n_layer;
     const MixerArch& arch = mixer_arch(o_.arch);
@@ -56,9 +57,12 @@ class AlignObjective : public Objective {
         pos_[size_t(b) * T + t] = t;
       }
     rope_.ensure(T);
+    // The windows are host memory (the data pipeline's); the ops read these copies.
+    const int32_t* tokens = tokens_dev_.upload(tokens_);
+    pos_d_ = pos_dev_.upload(pos_);
     if (int(caches_.size()) != B || caches_[0].n_ctx < T) {
       caches_.clear();
-      for (int b = 0; b < B; b++) caches_.emplace_back(c_, T);
+      for (int b = 0; b < B; b++) caches_.emplace_back(c_, T, c_.n_layer, be_);
     }
     for (auto& kc : caches_) kc.n_past = 0;
     ws_.reset();  // this micro-batch's buffers: the mixers' forward and backward, the loss gradients
@@ -76,7 +80,7 @@ class AlignObjective : public Objective {
     // Captures only `this`: small enough for std::function's inline buffer,
     // so setting the hook allocates nothing.
     teacher_.layer_hook = [this](int l, const float* xn, const float* y_teacher) { align_layer(l, xn, y_teacher); };
-    teacher_.forward(tokens_.data(), B, T, caches_.data(), nullptr, LogitsMode::None);
+    teacher_.forward(tokens, B, T, caches_.data(), nullptr, LogitsMode::None);
     teacher_.layer_hook = nullptr;
 
     // Backward, top layer first; d_xn is not needed (the teacher is frozen)
@@ -88,7 +92,7 @@ class AlignObjective : public Objective {
       if (mix_[size_t(l)]) {
         const Workspace::Mark mark = ws_.mark();  // this layer's backward scratch
         mix_[size_t(l)]->backward(d_xn.data(), d_v_first.empty() ? nullptr : d_v_first.data(),
-                                  d_y_[size_t(l)].data(), d, pos_.data(), v_first_.empty() ? nullptr : v_first_.data(),
+                                  d_y_[size_t(l)].data(), d, pos_d_, v_first_.empty() ? nullptr : v_first_.data(),
                                   rope_, g);
         ws_.release(mark);
       }
@@ -105,7 +109,7 @@ class AlignObjective : public Objective {
     TimeMixIO io;
     io.xn = xn;
     io.y = ys_.data();
-    io.pos = pos_.data();
+    io.pos = pos_d_;
     io.v_first = v_first_.empty() ? nullptr : v_first_.data();
     mix_[size_t(l)]->forward(d, io, rope_);
     d_y_[size_t(l)] = ws_.take(d.M * d.C);
@@ -130,6 +134,8 @@ class AlignObjective : public Objective {
   bool value_residual_ = false;
   std::vector<KVCache> caches_;
   std::vector<int32_t> tokens_, pos_;
+  DeviceArray<int32_t> tokens_dev_, pos_dev_;
+  const int32_t* pos_d_ = nullptr;  // pos_ in the backend's memory
   std::span<float> ys_, v_first_;
   std::vector<std::span<float>> d_y_;  // per layer: ∂loss/∂y_student
   ObjectiveLoss out_;

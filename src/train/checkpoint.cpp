@@ -59,8 +59,8 @@ void gather_moment(Comm& comm, const ParamSet& p, const AdamW& opt, size_t i, in
   for (size_t q = 0; q + 1 < b.size(); q++) {
     const int64_t lo = std::max(o, b[q]), hi = std::min(o + n, b[q + 1]);
     if (lo >= hi) continue;
-    if (q == 0)
-      std::copy_n(which ? opt.v_at(lo) : opt.m_at(lo), hi - lo, dst + (lo - o));
+    if (q == 0)  // (the moments live in the backend's memory)
+      p.be->to_host(dst + (lo - o), which ? opt.v_at(lo) : opt.m_at(lo), size_t(hi - lo) * sizeof(float));
     else
       comm.recv(dst + (lo - o), size_t(hi - lo) * sizeof(float), int(q));
   }
@@ -176,10 +176,13 @@ void load_optimizer_state(const std::string& ckpt, const ParamSet& params, AdamW
       if (t->shape != params.grads.spec(i).shape) fail("{}: tensor {} has the wrong shape", p, n);
       if (t->dtype != StDtype::F32) fail("{}: tensor {} is {}, not F32", p, n, st_dtype_name(t->dtype));
     }
-  for (const ParamSet::Piece& q : params.own_pieces()) {
-    f.read_f32(*f.find("m." + params.names[q.tensor]), q.begin, q.count, opt.m_at(q.flat));
-    f.read_f32(*f.find("v." + params.names[q.tensor]), q.begin, q.count, opt.v_at(q.flat));
-  }
+  std::vector<float> stage;  // read on the host, then into the backend's memory
+  for (const ParamSet::Piece& q : params.own_pieces())
+    for (int which = 0; which < 2; which++) {
+      stage.resize(size_t(q.count));
+      f.read_f32(*f.find((which ? "v." : "m.") + params.names[q.tensor]), q.begin, q.count, stage.data());
+      params.be->to_device(which ? opt.v_at(q.flat) : opt.m_at(q.flat), stage.data(), stage.size() * sizeof(float));
+    }
   const json s = json::parse(read_text_file((fs::path(ckpt) / "state.json").string()));
   opt.t = s.at("adam_t").get<int64_t>();
 }

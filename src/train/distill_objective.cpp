@@ -25,7 +25,7 @@ class DistillObjective : public Objective {
  public:
   DistillObjective(const Backend& be, const Model* teacher, const Model& student, double kl_w, double ce_w,
                    TeacherGemm gemm, bool recompute)
-      : be_(be), ws_(be), student_(be, student), kl_w_(kl_w), ce_w_(ce_w) {
+      : be_(be), ws_(be), student_(be, student), kl_w_(kl_w), ce_w_(ce_w), inputs_dev_(be), targets_dev_(be) {
     student_.set_recompute(recompute);
     CHECK(kl_w > 0 || ce_w > 0, "distillation needs a KL or a cross-entropy weight");
     if (kl_w > 0) {
@@ -45,19 +45,22 @@ class DistillObjective : public Objective {
         inputs_[size_t(b) * T + t] = windows[int64_t(b) * (T + 1) + t];
         targets_[size_t(b) * T + t] = windows[int64_t(b) * (T + 1) + t + 1];
       }
+    // The windows are host memory (the data pipeline's); the ops read these copies.
+    const int32_t* inputs = inputs_dev_.upload(inputs_);
+    const int32_t* targets = targets_dev_.upload(targets_);
     ObjectiveLoss& out = out_;
     out.sum = 0;
     out.rows = M;
     if (teacher_) {  // its final normed rows; its head runs block by block below
       if (int(caches_.size()) != B || caches_[0].n_ctx < T) {
         caches_.clear();
-        for (int b = 0; b < B; b++) caches_.emplace_back(teacher_->cfg(), T);
+        for (int b = 0; b < B; b++) caches_.emplace_back(teacher_->cfg(), T, teacher_->cfg().n_layer, be_);
       }
       for (auto& kc : caches_) kc.n_past = 0;
-      teacher_->forward(inputs_.data(), B, T, caches_.data(), nullptr, LogitsMode::Hidden);
+      teacher_->forward(inputs, B, T, caches_.data(), nullptr, LogitsMode::Hidden);
     }
     student_.reserve_train(B, T);  // the plan's size at once, not block by block (a no-op once it is)
-    student_.forward_train(inputs_.data(), B, T, nullptr);
+    student_.forward_train(inputs, B, T, nullptr);
     // The heads and losses over blocks of rows: never a whole (M, V) matrix.
     const int64_t R = std::min(M, distill_head_rows(V));
     ws_.reset();
@@ -71,7 +74,7 @@ class DistillObjective : public Objective {
       if (teacher_) teacher_->head_rows(t_logits.data(), r0, n);
       // Each loss writes its gradient: KL in place over the student logits,
       // cross-entropy into a second buffer only when both are mixed.
-      const int32_t* tg = targets_.data() + r0;
+      const int32_t* tg = targets + r0;
       if (kl_w_ > 0 && ce_w_ > 0) {
         out.sum += ce_w_ * be_.cross_entropy(d_ce.data(), nullptr, s, tg, n, V, float(grad_scale * ce_w_));
         out.sum += kl_w_ * be_.kl_divergence(s, s, t_logits.data(), n, V, float(grad_scale * kl_w_));
@@ -96,6 +99,7 @@ class DistillObjective : public Objective {
   double kl_w_, ce_w_;
   std::vector<KVCache> caches_;
   std::vector<int32_t> inputs_, targets_;
+  DeviceArray<int32_t> inputs_dev_, targets_dev_;
   ObjectiveLoss out_;
 };
 

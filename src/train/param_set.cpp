@@ -13,7 +13,7 @@ constexpr int64_t kBlock = Backend::kSumSquaresBlock;
 }
 
 ParamSet::ParamSet(const Backend& be, Model& m, const std::function<bool(const std::string&)>& trainable)
-    : be(&be), grads(make_grad_arena(m, trainable)) {
+    : be(&be), grads(make_grad_arena(m, trainable, be)) {
   size_t blocks = 0;
   for (size_t i = 0; i < grads.size(); i++) {
     Tensor& t = m.weights.at(grads.name(i));
