@@ -15,6 +15,7 @@
 #include "models/stored_weights.h"
 #include "models/student_weights.h"
 #include "train/checkpoint.h"
+#include "models/device_model.h"
 #include "train/heldout_eval.h"
 #include "train/memory_plan.h"
 #include "train/metrics_log.h"
@@ -240,7 +241,18 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
         fail("{}: token id {} is outside the teacher's vocabulary ({}); prepare the data with its tokenizer",
              join(cfg.data, "train.bin"), t, teacher.cfg.n_vocab);
   }
-  HeldoutEvaluator heldout(ctx.be(), teacher, heldout_windows(cfg));
+  // On a device backend the phases compute from copies of both models in its
+  // memory; the host copies are what evaluation, checkpoints and the export
+  // read, so the student's weights come back before each (one copy). The
+  // held-out scores run on the CPU backend then.
+  const bool on_device = ctx.be().device() != Device::Cpu;
+  if (on_device && ctx.world() > 1)
+    fail("--backend {} under mpirun needs the NCCL communication interface, which is not built yet", ctx.be().name());
+  std::optional<Model> dev_teacher, dev_student;
+  auto student_to_host = [&] {
+    if (dev_student) ctx.be().to_host(student.params->data(), dev_student->params->data(), student.params->bytes());
+  };
+  HeldoutEvaluator heldout(on_device ? cpu_backend() : ctx.be(), teacher, heldout_windows(cfg));
   if (!resume && lead) {  // only once every input has loaded: a bad one leaves no run folder behind
     fs::create_directories(out, ec);
     if (ec) fail("{}: cannot create: {}", out, ec.message());
@@ -257,12 +269,19 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
   };
   auto evaluate = [&](const std::string& of) {
     if (!lead) return;
+    student_to_host();
     HeldoutScores s = heldout.score(student);
     print_eval(of, s);
     log->append(eval_record(of, s));
     log->sync();
   };
   if (!resume) evaluate(cfg.student.empty() ? "init" : "start");
+  if (on_device) {
+    dev_teacher.emplace(model_on_device(teacher, ctx.be()));
+    dev_student.emplace(model_on_device(student, ctx.be()));
+  }
+  Model& work_student = on_device ? *dev_student : student;
+  const Model& work_teacher = on_device ? *dev_teacher : teacher;
 
   {
     StopSignals stop;  // SIGINT/SIGTERM: finish the step, checkpoint, leave (restored when training ends)
@@ -272,15 +291,16 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
       const int64_t start = (resume && pi == first) ? ck->step : 0;
       if (start < pc.steps()) {
         const bool align = pc.name == "align";
-        ParamSet params(ctx.be(), student, [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
+        ParamSet params(ctx.be(), work_student,
+                        [&](const std::string& n) { return !align || is_time_mix_param(student, n); });
         const PhaseSharing sharing =
-            plan_sharing(ctx, student, params, cfg.zero != 0, align && cfg.align_parallel == "layers");
+            plan_sharing(ctx, work_student, params, cfg.zero != 0, align && cfg.align_parallel == "layers");
         AdamW opt(params, AdamWConfig{});
         if (start > 0) load_optimizer_state(ck_dir, params, opt);
         const TeacherGemm tg = teacher_gemm_from_name(cfg.teacher_gemm, ctx.be());
         std::unique_ptr<Objective> obj =
-            align ? make_align_objective(ctx.be(), teacher, student, tg, sharing.owned_layers)
-                  : make_distill_objective(ctx.be(), &teacher, student, pc.kl_weight, pc.ce_weight, tg,
+            align ? make_align_objective(ctx.be(), work_teacher, work_student, tg, sharing.owned_layers)
+                  : make_distill_objective(ctx.be(), &work_teacher, work_student, pc.kl_weight, pc.ce_weight, tg,
                                            plan_of[size_t(pi)].recompute);
         WindowSampler sampler(train, pc.seq_len + 1, cfg.seed + uint64_t(pi) * 1000003u);
         if (lead)
@@ -318,6 +338,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
           if (sig || last || (cfg.checkpoint_every > 0 && r.step % cfg.checkpoint_every == 0)) {
             if (lead) log->sync();
             const TrainState st{pc.name, r.step, pc.steps(), r.tokens, cfg_json};
+            student_to_host();
             save_checkpoint(*ctx.comm, ckdir, student, params, opt, st);  // rank 0 writes; ZeRO shards stream to it
             ctx.comm->barrier();  // the checkpoint is complete before any rank goes on (or stops)
           }
@@ -345,6 +366,7 @@ json run_convert(const ExecContext& ctx, RunConfig cfg, bool resume, const RunCo
   }
 
   // The final student, replacing one a finished-then-resumed run wrote.
+  student_to_host();
   const std::string final_dir = join(out, "student");
   if (!lead) return json{{"student", final_dir}, {"teacher", cfg.teacher}, {"rank", ctx.rank()}};
   fs::remove_all(final_dir, ec);

@@ -100,6 +100,7 @@ TEST(Cli, BadInputExitsWithStatus2AndOneLine) {
       {"init --teacher " + qwen + " --arch rad-rwkv9 --out " + tmp.file("s"), "arch"},
       {"inspect", "model"},
       {"--backend tpu inspect " + qwen, "unknown backend 'tpu'"},
+      {"--backend cuda:x inspect " + qwen, "bad backend 'cuda:x'"},
   };
   for (auto& c : cases) {
     auto r = run_cli(c.args);
@@ -108,6 +109,14 @@ TEST(Cli, BadInputExitsWithStatus2AndOneLine) {
   }
   EXPECT_FALSE(std::filesystem::exists(tmp.file("o.npy")));
   EXPECT_FALSE(std::filesystem::exists(tmp.file("s")));
+  // The GPU backend: refused in one line whichever the reason here (no CUDA
+  // in the build, no GPU visible, or a command that does not run on one).
+  auto r = run_cli("--backend cuda inspect " + qwen);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_TRUE(r.out.find("no CUDA backend") != std::string::npos ||
+              r.out.find("no CUDA GPU is visible") != std::string::npos ||
+              r.out.find("`inspect` does not run on the GPU yet") != std::string::npos)
+      << r.out;
 }
 
 TEST(Cli, InitScoreAndExportOnTinyTeacher) {

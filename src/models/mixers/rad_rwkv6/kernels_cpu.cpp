@@ -2,12 +2,9 @@
 // output element computed exactly as the stage's formula in kernels.h).
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <map>
-#include <mutex>
-#include <string>
 
 #include "core/error.h"
+#include "models/mixers/kernel_tables.h"
 #include "models/mixers/rad_rwkv6/kernels.h"
 
 namespace radlads {
@@ -115,33 +112,23 @@ void token_shift_backward(float* d_xn, const float* d_x5, const float* d_xxx, co
 const Rwkv6Kernels kCpu = {token_shift, mix5, decay, decay_backward, sum5, mix_backward, xxx_backward,
                            token_shift_backward};
 
-std::mutex& registry_mutex() {
-  static std::mutex mu;
-  return mu;
+KernelTables<Rwkv6Kernels>& tables() {
+  static KernelTables<Rwkv6Kernels> t;
+  return t;
 }
-std::map<std::string, const Rwkv6Kernels*>& registry() {
-  static std::map<std::string, const Rwkv6Kernels*> tables;
-  return tables;
+
+const Rwkv6Kernels* cuda_table() {
+#if RADLADS_HAVE_CUDA
+  return &rwkv6_cuda_kernels();
+#else
+  return nullptr;
+#endif
 }
 
 }  // namespace
 
-void register_rwkv6_kernels(const char* backend_name, const Rwkv6Kernels& table) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registry()[backend_name] = &table;
-}
+void register_rwkv6_kernels(const char* backend_name, const Rwkv6Kernels& table) { tables().add(backend_name, table); }
 
-const Rwkv6Kernels& rwkv6_kernels(const Backend& be) {
-  if (be.device() == Device::Cpu) return kCpu;
-#if RADLADS_HAVE_CUDA
-  if (std::strcmp(be.name(), "cuda") == 0) return rwkv6_cuda_kernels();
-#endif
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    auto it = registry().find(be.name());
-    if (it != registry().end()) return *it->second;
-  }
-  fail("RAD-RWKV6 has no kernels for the {} backend", be.name());
-}
+const Rwkv6Kernels& rwkv6_kernels(const Backend& be) { return tables().find(be, kCpu, cuda_table, "RAD-RWKV6"); }
 
 }  // namespace radlads

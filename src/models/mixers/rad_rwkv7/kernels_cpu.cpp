@@ -1,13 +1,10 @@
 // RAD-RWKV7's fused stages on the CPU (OpenMP over elements; each output
 // computed exactly as the stage's formula in kernels.h).
 #include <cmath>
-#include <cstring>
-#include <map>
-#include <mutex>
-#include <string>
 
 #include "backend/cpu/activations.h"  // sigmoid
 #include "core/error.h"
+#include "models/mixers/kernel_tables.h"
 #include "models/mixers/rad_rwkv7/kernels.h"
 
 namespace radlads {
@@ -110,33 +107,23 @@ void decay_iclr_backward(float* d_w, float* d_a, const float* sw, const float* w
 const Rwkv7Kernels kCpu = {decay_iclr,     keys,           value_residual, ka_kb, ka_kb_backward,
                            value_residual_backward, keys_backward, decay_iclr_backward};
 
-std::mutex& registry_mutex() {
-  static std::mutex mu;
-  return mu;
+KernelTables<Rwkv7Kernels>& tables() {
+  static KernelTables<Rwkv7Kernels> t;
+  return t;
 }
-std::map<std::string, const Rwkv7Kernels*>& registry() {
-  static std::map<std::string, const Rwkv7Kernels*> tables;
-  return tables;
+
+const Rwkv7Kernels* cuda_table() {
+#if RADLADS_HAVE_CUDA
+  return &rwkv7_cuda_kernels();
+#else
+  return nullptr;
+#endif
 }
 
 }  // namespace
 
-void register_rwkv7_kernels(const char* backend_name, const Rwkv7Kernels& table) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registry()[backend_name] = &table;
-}
+void register_rwkv7_kernels(const char* backend_name, const Rwkv7Kernels& table) { tables().add(backend_name, table); }
 
-const Rwkv7Kernels& rwkv7_kernels(const Backend& be) {
-  if (be.device() == Device::Cpu) return kCpu;
-#if RADLADS_HAVE_CUDA
-  if (std::strcmp(be.name(), "cuda") == 0) return rwkv7_cuda_kernels();
-#endif
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex());
-    auto it = registry().find(be.name());
-    if (it != registry().end()) return *it->second;
-  }
-  fail("RAD-RWKV7 has no kernels for the {} backend", be.name());
-}
+const Rwkv7Kernels& rwkv7_kernels(const Backend& be) { return tables().find(be, kCpu, cuda_table, "RAD-RWKV7"); }
 
 }  // namespace radlads
