@@ -21,31 +21,9 @@
 #include "train/adamw.h"
 #include "train/objective.h"
 #include "train/param_set.h"
+#include "train_flops.h"
 
 using namespace radlads;
-
-// Matmul weights a token meets (2 FLOPs each per forward): the attention
-// projections, the MLP and (when with_head) the vocabulary head.
-static double attn_weights(const TeacherConfig& c) {
-  const double C = c.n_embd, A = double(c.n_head) * c.head_dim, KD = double(c.n_head_kv) * c.head_dim;
-  return C * A + 2 * C * KD + A * C;
-}
-static double mlp_weights(const TeacherConfig& c) { return 3.0 * c.n_embd * c.n_ff; }
-// Attention's T² part per token (QKᵀ and PV, causal half), per layer.
-static double softmax_flops_per_token(const TeacherConfig& c, int T) {
-  return 2.0 * 2.0 * c.n_head * c.head_dim * (T + 1) / 2.0;
-}
-// LoRA weights of a student time mix (reads the tensors: ranks vary).
-static double lora_weights(const Model& s) {
-  double n = 0;
-  for (auto& [name, t] : s.weights)
-    if (name.rfind("model.layers.0.self_attn.", 0) == 0 && t.shape.size() == 2 &&
-        name.find("_proj") == std::string::npos)
-      n += double(t.numel());
-  return n;
-}
-// WKV per token per layer: state update and readout, ~6·H·N² FLOPs (v7 DPLR; v6 ~4).
-static double wkv_flops(const TeacherConfig& c) { return 6.0 * c.n_head * double(c.head_dim) * c.head_dim; }
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -77,13 +55,8 @@ int main(int argc, char** argv) {
     std::vector<int32_t> win(size_t(T + 1));
     for (int i = 0; i <= T; i++) win[size_t(i)] = int32_t((uint64_t(i) * 7919 + 13) % uint64_t(c.n_vocab));
 
-    const double L = c.n_layer, head = double(c.n_embd) * c.n_vocab;
-    const double teacher_body = L * (2 * (attn_weights(c) + mlp_weights(c)) + softmax_flops_per_token(c, T));
-    const double mix_fwd = 2 * (attn_weights(c) + lora_weights(student)) + wkv_flops(c);
-    // Step 1: teacher forward without head; each time mix forward + backward (≈ 3× forward).
-    const double step1_flops = teacher_body + L * 3 * mix_fwd;
-    // Step 2: teacher forward with head; student forward + backward of everything.
-    const double step2_flops = teacher_body + 2 * head + 3 * (L * (mix_fwd + 2 * mlp_weights(c)) + 2 * head);
+    const bench::StepFlops sf = bench::step_flops(c, student, T);
+    const double step1_flops = sf.step1, step2_flops = sf.step2;
 
     for (int which = 0; which < 2; which++) {
       const bool align = which == 0;

@@ -65,8 +65,7 @@ void unpermute_qk_rows_gguf_to_hf(uint8_t* rows, int64_t n_rows, size_t row_byte
 void unpermute_qk_gguf_to_hf(Tensor& t, int n_heads) { permute_rows(t, n_heads, true); }
 void permute_qk_hf_to_gguf(Tensor& t, int n_heads) { permute_rows(t, n_heads, false); }
 
-void validate_teacher_weights(const Model& m) {
-  const TeacherConfig& c = m.cfg;
+std::map<std::string, Shape> teacher_weight_shapes(const TeacherConfig& c) {
   const int64_t C = c.n_embd, QD = int64_t(c.n_head) * c.head_dim, KD = int64_t(c.n_head_kv) * c.head_dim;
   std::map<std::string, Shape> want = {{"model.embed_tokens.weight", {c.n_vocab, C}},
                                        {"model.norm.weight", {C}}};
@@ -88,6 +87,12 @@ void validate_teacher_weights(const Model& m) {
     want[L("model.layers.{l}.mlp.up_proj.weight")] = {c.n_ff, C};
     want[L("model.layers.{l}.mlp.down_proj.weight")] = {C, c.n_ff};
   }
+  return want;
+}
+
+void validate_teacher_weights(const Model& m) {
+  const std::map<std::string, Shape> want = teacher_weight_shapes(m.cfg);
+  const TeacherConfig& c = m.cfg;
   for (auto& [name, shape] : want) {
     const Tensor* t = m.find(name);
     if (!t) fail("{}: missing tensor '{}'", m.path, name);
@@ -218,6 +223,27 @@ static Model open_unpacked(const std::string& path) {
 
 Model open_model(const std::string& path) {
   Model m = open_unpacked(path);
+  pack_parameters(m);
+  return m;
+}
+
+Model random_teacher(const TeacherConfig& c, uint64_t seed) {
+  c.validate("random_teacher");
+  Model m;
+  m.cfg = c;
+  m.path = "random " + c.arch + " teacher";
+  // Uniform on ±0.0346 (σ 0.02) from a 64-bit LCG: a 1.5B-parameter teacher
+  // in seconds, where a normal distribution would take a minute.
+  uint64_t state = seed * 6364136223846793005ull + 1442695040888963407ull;
+  for (auto& [name, shape] : teacher_weight_shapes(c)) {
+    Tensor t(shape);
+    const bool norm = name.ends_with("norm.weight");
+    for (auto& x : t.data) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      x = norm ? 1.0f : 0.0346f * (float(state >> 40) * (2.0f / 16777216.0f) - 1.0f);
+    }
+    m.weights.emplace(name, std::move(t));
+  }
   pack_parameters(m);
   return m;
 }

@@ -67,6 +67,11 @@ TeacherConfig load_model_config(const std::string& path);
 
 // Checks names and shapes of a teacher's weights; throws Error naming path.
 void validate_teacher_weights(const Model& m);
+// The names and shapes of a teacher with config c (HF names and layout).
+std::map<std::string, Shape> teacher_weight_shapes(const TeacherConfig& c);
+// A packed teacher of config c with N(0, 0.02) weights and unit norms, for
+// benchmarks at a real model's shape without its file (bench_gpu_train).
+Model random_teacher(const TeacherConfig& c, uint64_t seed);
 
 // llama.cpp's converter permutes q/k rows of llama models so that its RoPE
 // rotates adjacent pairs; these undo/redo it. Row h*N + 2i + j (GGUF) is row
