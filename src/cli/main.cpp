@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "backend/cuda/cuda_backend.h"
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "Threads (default: all cores)");
   std::string backend = "cpu";
   app.add_option("--backend", backend,
-                 radlads::cuda_built() ? "Compute backend: cpu, or cuda / cuda:N (convert, align, distill, extend so far)"
+                 radlads::cuda_built() ? "Compute backend: cpu, or cuda / cuda:N (training and inference commands)"
                                        : "Compute backend (this build: cpu)")
       ->capture_default_str();
   std::map<CLI::App*, CommandRun> runs;
@@ -74,15 +76,16 @@ int main(int argc, char** argv) {
     ctx.backend = &radlads::backend_by_name(backend);
     for (auto& [sub, run] : runs)
       if (sub->parsed()) {
-        // On a GPU so far: the protocol's training (convert, align, distill,
-        // extend: the phases; evaluation and export stay on the host). The
-        // other commands keep their models and decode states in host memory
-        // (docs/ARCHITECTURE.md, "Not built yet").
+        // On a GPU so far: the protocol's phases (convert, align, distill,
+        // extend; their held-out scores and export stay on the host) and the
+        // commands that compute through a LanguageModel (infer/). The others
+        // read or write models on the host only (docs/ARCHITECTURE.md).
+        static const std::set<std::string> kOnGpu = {"convert", "align", "distill", "extend", "generate",
+                                                     "score", "perplexity", "eval", "serve"};
         const std::string& name = sub->get_name();
-        if (ctx.backend->device() != radlads::Device::Cpu && name != "convert" && name != "align" &&
-            name != "distill" && name != "extend")
-          radlads::fail("--backend {}: `{}` does not run on the GPU yet (convert, align, distill and extend do); "
-                        "use --backend cpu",
+        if (ctx.backend->device() != radlads::Device::Cpu && !kOnGpu.count(name))
+          radlads::fail("--backend {}: `{}` does not compute on a GPU (convert, align, distill, extend, generate, "
+                        "score, perplexity, eval and serve do); use --backend cpu",
                         backend, name);
         return run(ctx);
       }

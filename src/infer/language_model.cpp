@@ -5,7 +5,9 @@
 #include <cstring>
 #include <vector>
 
+#include "backend/device_array.h"
 #include "core/error.h"
+#include "models/device_model.h"
 #include "models/stored_weights.h"
 #include "models/student.h"
 #include "models/teacher.h"
@@ -38,16 +40,46 @@ class Packing {
   std::unique_ptr<Backend::FrozenWeights> frozen_;
 };
 
+// Callers hand host token ids and want host logits. On a device backend
+// they go through buffers in its memory; on the CPU they are used as given.
+class HostIO {
+ public:
+  explicit HostIO(const Backend& be) : be_(be), device_(be.device() != Device::Cpu), tok_(be), out_(be) {}
+  const int32_t* tokens(const int32_t* host, int64_t n) { return device_ ? tok_.upload(host, size_t(n)) : host; }
+  float* logits(float* host, int64_t n) { return device_ && host ? out_.ensure(size_t(n)) : host; }
+  void done(float* host, int64_t n) {
+    if (device_ && host) be_.to_host(host, out_.data(), size_t(n) * sizeof(float));
+  }
+
+ private:
+  const Backend& be_;
+  bool device_;
+  DeviceArray<int32_t> tok_;
+  DeviceArray<float> out_;
+};
+
+// The model a backend computes from: m itself on the CPU, its upload on a device.
+Model device_copy(const Backend& be, const Model& m) {
+  return be.device() == Device::Cpu ? Model() : model_on_device(m, be);
+}
+
 class TeacherState final : public DecodeState {
  public:
   KVCache& cache() { return cache_; }
-  TeacherState(Teacher& t, int n_ctx) : t_(t), cache_(t.cfg(), n_ctx) { t.reserve_positions(n_ctx); }
+  TeacherState(Teacher& t, HostIO& io, const Backend& be, int n_ctx)
+      : t_(t), io_(io), cache_(t.cfg(), n_ctx, t.cfg().n_layer, be) {
+    t.reserve_positions(n_ctx);
+  }
   void feed(const int32_t* tokens, int T, float* last_logits) override {
-    t_.forward(tokens, 1, T, &cache_, last_logits,
+    const int64_t V = t_.cfg().n_vocab;
+    t_.forward(io_.tokens(tokens, T), 1, T, &cache_, io_.logits(last_logits, V),
                last_logits ? Teacher::Logits::Last : Teacher::Logits::None);
+    io_.done(last_logits, V);
   }
   void feed_all(const int32_t* tokens, int T, float* logits) override {
-    t_.forward(tokens, 1, T, &cache_, logits, Teacher::Logits::All);
+    const int64_t n = int64_t(T) * t_.cfg().n_vocab;
+    t_.forward(io_.tokens(tokens, T), 1, T, &cache_, io_.logits(logits, n), Teacher::Logits::All);
+    io_.done(logits, n);
   }
   std::unique_ptr<DecodeState> clone() const override { return std::make_unique<TeacherState>(*this); }
   void save(std::string& out) const override { cache_.save(out); }
@@ -57,13 +89,16 @@ class TeacherState final : public DecodeState {
 
  private:
   Teacher& t_;
+  HostIO& io_;
   KVCache cache_;
 };
 
 class TeacherLM final : public LanguageModel {
  public:
   TeacherLM(const Backend& be, Model m, const InferOptions& o)
-      : m_(std::move(m)), packing_(be, o), t_(packing_.backend(be), m_, TeacherGemm::F32, /*quantize_inputs=*/true) {
+      : be_(be), m_(std::move(m)), dm_(device_copy(be, m_)), packing_(be, o),
+        t_(packing_.backend(be), be.device() == Device::Cpu ? m_ : dm_, TeacherGemm::F32, /*quantize_inputs=*/true),
+        io_(be) {
     packing_.pack(m_, n_vocab(), [&](const int32_t* tok, float* logits) { score(tok, 1, 1, logits); });
   }
   const Model& model() const override { return m_; }
@@ -71,42 +106,55 @@ class TeacherLM final : public LanguageModel {
   void score(const int32_t* tokens, int B, int T, float* logits) override {
     std::vector<KVCache> caches;
     caches.reserve(size_t(B));
-    for (int b = 0; b < B; b++) caches.emplace_back(t_.cfg(), T);
-    t_.forward(tokens, B, T, caches.data(), logits, Teacher::Logits::All);
+    for (int b = 0; b < B; b++) caches.emplace_back(t_.cfg(), T, t_.cfg().n_layer, be_);
+    const int64_t n = int64_t(B) * T * n_vocab();
+    t_.forward(io_.tokens(tokens, int64_t(B) * T), B, T, caches.data(), io_.logits(logits, n), Teacher::Logits::All);
+    io_.done(logits, n);
   }
   std::unique_ptr<DecodeState> new_state(int n_ctx) override {
-    return std::make_unique<TeacherState>(t_, n_ctx);
+    return std::make_unique<TeacherState>(t_, io_, be_, n_ctx);
   }
   void step(DecodeState* const* states, const int32_t* tokens, int B, float* logits) override {
     // The caches move into one array for the forward and back (vector swaps).
-    while (int(batch_.size()) < B) batch_.emplace_back(t_.cfg(), 0);
+    while (int(batch_.size()) < B) batch_.emplace_back(t_.cfg(), 0, t_.cfg().n_layer, be_);
     for (int b = 0; b < B; b++) std::swap(batch_[size_t(b)], static_cast<TeacherState*>(states[b])->cache());
-    t_.forward(tokens, B, 1, batch_.data(), logits, Teacher::Logits::Last);
+    const int64_t n = int64_t(B) * n_vocab();
+    t_.forward(io_.tokens(tokens, B), B, 1, batch_.data(), io_.logits(logits, n), Teacher::Logits::Last);
+    io_.done(logits, n);
     for (int b = 0; b < B; b++) std::swap(batch_[size_t(b)], static_cast<TeacherState*>(states[b])->cache());
   }
 
  private:
-  Model m_;
+  const Backend& be_;
+  Model m_, dm_;  // the host model (what model() shows), and its upload on a device backend
   Packing packing_;
   Teacher t_;
+  HostIO io_;
   std::vector<KVCache> batch_;
 };
 
 class StudentDecodeState final : public DecodeState {
  public:
   StudentState& state() { return st_; }
-  StudentDecodeState(Student& s, int n_ctx) : s_(s), st_(s.new_state(n_ctx)) { s.reserve_positions(n_ctx); }
-  StudentDecodeState(Student& s, const StudentState& st) : s_(s) {  // a copy (hybrid: its KV caches too)
+  StudentDecodeState(Student& s, HostIO& io, int n_ctx) : s_(s), io_(io), st_(s.new_state(n_ctx)) {
+    s.reserve_positions(n_ctx);
+  }
+  StudentDecodeState(Student& s, HostIO& io, const StudentState& st) : s_(s), io_(io) {  // a copy (hybrid: its KV caches too)
     st_.n_past = st.n_past, st_.wkv = st.wkv, st_.shift = st.shift;
     if (st.kv) st_.kv = std::make_unique<KVCache>(*st.kv);
   }
   void feed(const int32_t* tokens, int T, float* last_logits) override {
-    s_.forward(tokens, 1, T, &st_, last_logits, last_logits ? LogitsMode::Last : LogitsMode::None);
+    const int64_t V = s_.cfg().n_vocab;
+    s_.forward(io_.tokens(tokens, T), 1, T, &st_, io_.logits(last_logits, V),
+               last_logits ? LogitsMode::Last : LogitsMode::None);
+    io_.done(last_logits, V);
   }
   void feed_all(const int32_t* tokens, int T, float* logits) override {
-    s_.forward(tokens, 1, T, &st_, logits, LogitsMode::All);
+    const int64_t n = int64_t(T) * s_.cfg().n_vocab;
+    s_.forward(io_.tokens(tokens, T), 1, T, &st_, io_.logits(logits, n), LogitsMode::All);
+    io_.done(logits, n);
   }
-  std::unique_ptr<DecodeState> clone() const override { return std::make_unique<StudentDecodeState>(s_, st_); }
+  std::unique_ptr<DecodeState> clone() const override { return std::make_unique<StudentDecodeState>(s_, io_, st_); }
   void save(std::string& out) const override {
     const int64_t head[3] = {st_.n_past, int64_t(st_.wkv.size()), int64_t(st_.shift.size())};
     out.append(reinterpret_cast<const char*>(head), sizeof head);
@@ -132,34 +180,41 @@ class StudentDecodeState final : public DecodeState {
 
  private:
   Student& s_;
+  HostIO& io_;
   StudentState st_;
 };
 
 class StudentLM final : public LanguageModel {
  public:
   StudentLM(const Backend& be, Model m, const InferOptions& o)
-      : m_(std::move(m)), packing_(be, o), s_(packing_.backend(be), m_) {
+      : m_(std::move(m)), dm_(device_copy(be, m_)), packing_(be, o),
+        s_(packing_.backend(be), be.device() == Device::Cpu ? m_ : dm_), io_(be) {
     packing_.pack(m_, n_vocab(), [&](const int32_t* tok, float* logits) { score(tok, 1, 1, logits); });
   }
   const Model& model() const override { return m_; }
   const Backend::FrozenWeights* frozen() const override { return packing_.frozen(); }
   void score(const int32_t* tokens, int B, int T, float* logits) override {
-    s_.forward(tokens, B, T, nullptr, logits, LogitsMode::All);
+    const int64_t n = int64_t(B) * T * n_vocab();
+    s_.forward(io_.tokens(tokens, int64_t(B) * T), B, T, nullptr, io_.logits(logits, n), LogitsMode::All);
+    io_.done(logits, n);
   }
   std::unique_ptr<DecodeState> new_state(int n_ctx) override {
-    return std::make_unique<StudentDecodeState>(s_, n_ctx);
+    return std::make_unique<StudentDecodeState>(s_, io_, n_ctx);
   }
   void step(DecodeState* const* states, const int32_t* tokens, int B, float* logits) override {
     batch_.resize(std::max(batch_.size(), size_t(B)));
     for (int b = 0; b < B; b++) std::swap(batch_[size_t(b)], static_cast<StudentDecodeState*>(states[b])->state());
-    s_.forward(tokens, B, 1, batch_.data(), logits, LogitsMode::Last);
+    const int64_t n = int64_t(B) * n_vocab();
+    s_.forward(io_.tokens(tokens, B), B, 1, batch_.data(), io_.logits(logits, n), LogitsMode::Last);
+    io_.done(logits, n);
     for (int b = 0; b < B; b++) std::swap(batch_[size_t(b)], static_cast<StudentDecodeState*>(states[b])->state());
   }
 
  private:
-  Model m_;
+  Model m_, dm_;  // the host model (what model() shows), and its upload on a device backend
   Packing packing_;
   Student s_;
+  HostIO io_;
   std::vector<StudentState> batch_;
 };
 

@@ -6,11 +6,9 @@
 namespace radlads {
 
 Model model_on_device(const Model& m, const Backend& be) {
-  if (!m.params) fail("{}: the model's weights are not packed into one arena (pack_parameters)", m.path);
   if (!m.stored.empty()) fail("{}: weights held in their stored GGUF types stay on the CPU backend", m.path);
-  const Arena& host = *m.params;
   std::vector<TensorSpec> table;
-  for (size_t i = 0; i < host.size(); i++) table.push_back(host.spec(i));
+  for (const auto& [name, t] : m.weights) table.push_back({name, t.shape, DType::F32});
   Model d;
   d.cfg = m.cfg;
   d.student = m.student;
@@ -18,18 +16,15 @@ Model model_on_device(const Model& m, const Backend& be) {
   d.path = m.path;
   d.format = m.format;
   d.params = std::make_shared<Arena>(std::move(table), be);
-  be.to_device(d.params->data(), host.data(), host.bytes());
-  // Each weight sits at the same offset in both arenas (a tied head shares
-  // its embedding's slice in both).
-  const char* h0 = static_cast<const char*>(host.data());
-  char* d0 = static_cast<char*>(d.params->data());
+  // Tensor by tensor: m may be packed (its weights one arena) or a copy
+  // owning each weight; a tied head is absent from both and reads the embedding.
+  size_t i = 0;
   for (const auto& [name, t] : m.weights) {
-    const char* p = reinterpret_cast<const char*>(t.ptr());
-    if (p < h0 || p + t.numel() * sizeof(float) > h0 + host.bytes())
-      fail("{}: weight {} is not in the model's parameter arena", m.path, name);
+    float* p = d.params->f32(i++);
+    be.to_device(p, t.ptr(), size_t(t.numel()) * sizeof(float));
     Tensor v;
     v.shape = t.shape;
-    v.data = FloatBuffer::view_of(reinterpret_cast<float*>(d0 + (p - h0)), size_t(t.numel()));
+    v.data = FloatBuffer::view_of(p, size_t(t.numel()));
     d.weights.emplace(name, std::move(v));
   }
   return d;

@@ -7,11 +7,11 @@
 
 namespace radlads {
 
-// A Model whose every weight is a slice of one arena in be's memory, uploaded
-// from m's packed parameters in one copy; config, options and tokenizer come
-// along, the source's metadata does not. m must be packed (open_model,
-// init_student) and hold no quantized stored weights. The result must not be
-// copied (a copy would read device memory on the host): move it.
+// A Model whose every weight is a slice of one arena in be's memory (the
+// layout of pack_parameters), uploaded from m; config, options and tokenizer
+// come along, the source's metadata does not. m must hold no quantized stored
+// weights. The result must not be copied (a copy would read device memory on
+// the host): move it.
 Model model_on_device(const Model& m, const Backend& be);
 
 }  // namespace radlads

@@ -115,7 +115,7 @@ TEST(Cli, BadInputExitsWithStatus2AndOneLine) {
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_TRUE(r.out.find("no CUDA backend") != std::string::npos ||
               r.out.find("no CUDA GPU is visible") != std::string::npos ||
-              r.out.find("`inspect` does not run on the GPU yet") != std::string::npos)
+              r.out.find("`inspect` does not compute on a GPU") != std::string::npos)
       << r.out;
 }
 
