@@ -23,25 +23,10 @@
 #include "train/adamw.h"
 #include "train/objective.h"
 #include "train/param_set.h"
+#include "shape_configs.h"
 #include "train_flops.h"
 
 using namespace radlads;
-
-static TeacherConfig shape_config(const std::string& shape) {
-  TeacherConfig c;
-  c.n_ctx_train = 32768;
-  c.tie_embeddings = true;
-  if (shape == "smollm2-135m") {
-    c.arch = "llama", c.n_layer = 30, c.n_embd = 576, c.n_head = 9, c.n_head_kv = 3, c.head_dim = 64;
-    c.n_ff = 1536, c.n_vocab = 49152, c.rope_theta = 100000, c.rms_eps = 1e-5;
-  } else if (shape == "qwen2.5-1.5b") {
-    c.arch = "qwen2", c.n_layer = 28, c.n_embd = 1536, c.n_head = 12, c.n_head_kv = 2, c.head_dim = 128;
-    c.n_ff = 8960, c.n_vocab = 151936, c.rope_theta = 1e6, c.rms_eps = 1e-6, c.attn_bias = true;
-  } else {
-    fail("bench_gpu_train: unknown --shape {} (smollm2-135m, qwen2.5-1.5b)", shape);
-  }
-  return c;
-}
 
 int main(int argc, char** argv) {
   std::string shape = "smollm2-135m", arch = "rad-rwkv7", teacher_gemm = "bf16";
@@ -70,7 +55,7 @@ int main(int argc, char** argv) {
       fail("bench_gpu_train: no CUDA GPU is visible{}", cuda_built() ? "" : " (and this build has no CUDA)");
     const Backend& be = cuda_backend(0);
     const TeacherGemm tg = teacher_gemm_from_name(teacher_gemm, be);
-    const TeacherConfig c = shape_config(shape);
+    const TeacherConfig c = bench::shape_config(shape);
     const auto t0 = std::chrono::steady_clock::now();
     Model teacher = random_teacher(c, 1);
     Model student = init_student(teacher, StudentOptions::defaults(student_arch_from_name(arch), c), 1);

@@ -19,19 +19,20 @@
 #   4. bench_gpu_train: steps 1 and 2 (whole optimiser steps, all in GPU
 #      memory) at the SmolLM2-135M and Qwen2.5-1.5B shapes with random
 #      weights: tokens/s, model TFLOP/s, MFU against the bf16 peak, peak GPU memory;
-#   5. the op benchmark as JSON into $OUT when the device tool sets OUT.
-# Not measured yet: decode on the GPU (the inference models still keep their
-# decode states on the host; docs/ARCHITECTURE.md, "Not built yet").
+#   5. bench_gpu_decode: a student and its teacher decoding 1 and 32
+#      sequences together at the SmolLM2-135M shape: tokens/s, state per sequence;
+#   6. the op benchmark as JSON into $OUT when the device tool sets OUT.
+# At most about 8 minutes with every timeout reached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ ${1:-run} == pack ]]; then
   build=build-device
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target radlads_cuda_tests bench_gpu_ops bench_gpu_train
+  cmake --build "$build" -j"$(nproc)" --target radlads_cuda_tests bench_gpu_ops bench_gpu_train bench_gpu_decode
   stage=$(mktemp -d)
   mkdir -p "$stage/bin" "$stage/lib"
-  for bin in radlads_cuda_tests bench_gpu_ops bench_gpu_train; do
+  for bin in radlads_cuda_tests bench_gpu_ops bench_gpu_train bench_gpu_decode; do
     strip --strip-unneeded -o "$stage/bin/$bin" "$build/$bin"
     # Every shared library it loads except the C/C++ runtime and the CUDA
     # driver and toolkit, which the image has (newer or the same).
@@ -55,13 +56,15 @@ rm -rf "$rd" && mkdir -p "$rd" && tar -C "$rd" -xJf .device/bundle.tar.xz
 export LD_LIBRARY_PATH="$rd/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader || true
 echo "== every op, CUDA against the CPU backend"
-timeout 120 "$rd/bin/radlads_cuda_tests" --gtest_brief=1 || echo "device_check: radlads_cuda_tests FAILED (status $?)"
+timeout 90 "$rd/bin/radlads_cuda_tests" --gtest_brief=1 || echo "device_check: radlads_cuda_tests FAILED (status $?)"
 echo "== op benchmark (1.5B-sized layer)"
-timeout 120 "$rd/bin/bench_gpu_ops" --reps 10 || echo "device_check: bench_gpu_ops FAILED (status $?)"
+timeout 60 "$rd/bin/bench_gpu_ops" --reps 10 || echo "device_check: bench_gpu_ops FAILED (status $?)"
 echo "== steps 1 and 2 on the GPU"
-timeout 90 "$rd/bin/bench_gpu_train" --shape smollm2-135m --arch rad-rwkv7 --B 8 || echo "device_check: bench_gpu_train FAILED (status $?)"
-timeout 90 "$rd/bin/bench_gpu_train" --shape smollm2-135m --arch rad-rwkv6 --B 8 || echo "device_check: bench_gpu_train FAILED (status $?)"
-timeout 150 "$rd/bin/bench_gpu_train" --shape qwen2.5-1.5b --arch rad-rwkv7 --B 4 || echo "device_check: bench_gpu_train FAILED (status $?)"
+timeout 60 "$rd/bin/bench_gpu_train" --shape smollm2-135m --arch rad-rwkv7 --B 8 || echo "device_check: bench_gpu_train FAILED (status $?)"
+timeout 60 "$rd/bin/bench_gpu_train" --shape smollm2-135m --arch rad-rwkv6 --B 8 || echo "device_check: bench_gpu_train FAILED (status $?)"
+timeout 120 "$rd/bin/bench_gpu_train" --shape qwen2.5-1.5b --arch rad-rwkv7 --B 4 || echo "device_check: bench_gpu_train FAILED (status $?)"
+echo "== decoding on the GPU, 1 and 32 sequences"
+timeout 60 "$rd/bin/bench_gpu_decode" --shape smollm2-135m --arch rad-rwkv7 || echo "device_check: bench_gpu_decode FAILED (status $?)"
 if [[ -n ${OUT:-} ]]; then
-  timeout 60 "$rd/bin/bench_gpu_ops" --reps 5 --json >"$OUT/bench_gpu_ops.json" || true
+  timeout 45 "$rd/bin/bench_gpu_ops" --reps 5 --json >"$OUT/bench_gpu_ops.json" || true
 fi

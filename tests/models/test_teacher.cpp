@@ -110,3 +110,31 @@ TEST(TeacherLayout, PermuteRoundTrip) {
 }
 
 }  // namespace radlads
+
+namespace radlads {
+
+// The benchmarks' teachers at a real shape without a file (bench_gpu_train):
+// every tensor of the config, packed, norms at 1, the rest small and not
+// all equal, and the golden teacher's config gives the golden teacher's table.
+TEST(RandomTeacher, HasEveryTensorOfItsConfigPacked) {
+  const Model golden = open_model(test::golden_model("qwen2"));
+  const Model m = random_teacher(golden.cfg, 3);
+  validate_teacher_weights(m);
+  ASSERT_TRUE(m.params);
+  EXPECT_EQ(m.weights.size(), golden.weights.size());
+  for (const auto& [name, t] : m.weights) {
+    EXPECT_EQ(t.shape, golden.w(name).shape) << name;
+    float lo = 1e9f, hi = -1e9f;
+    for (float x : t.data) lo = std::min(lo, x), hi = std::max(hi, x);
+    if (name.ends_with("norm.weight")) {
+      EXPECT_EQ(lo, 1.0f) << name;
+      EXPECT_EQ(hi, 1.0f) << name;
+    } else {
+      EXPECT_LT(lo, 0.0f) << name;
+      EXPECT_GT(hi, 0.0f) << name;
+      EXPECT_LE(std::max(-lo, hi), 0.0347f) << name;
+    }
+  }
+}
+
+}  // namespace radlads
