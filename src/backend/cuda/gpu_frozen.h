@@ -17,9 +17,11 @@ template <class RT>
 class GpuFrozenBackend final : public GpuOps<RT> {
  public:
   GpuFrozenBackend(const RT& rt, WeightFormat f, bool lazy) : GpuOps<RT>(rt), f_(f), lazy_(lazy) {}
-  ~GpuFrozenBackend() override {
-    for (auto& [w, p] : w_)
-      if (p.bf16) this->rt_.free(p.bf16);
+  ~GpuFrozenBackend() override {  // (nothing may throw here)
+    for (auto& [w, p] : w_) try {
+        if (p.bf16) this->rt_.free(p.bf16);
+      } catch (...) {
+      }
   }
 
   void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t M, int64_t C,

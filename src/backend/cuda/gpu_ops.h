@@ -42,8 +42,11 @@ template <class RT>
 class GpuOps : public Backend {
  public:
   explicit GpuOps(RT rt = RT()) : rt_(std::move(rt)) {}
-  ~GpuOps() override {
-    for (auto& [key, t] : rope_) rt_.free(t.data);
+  ~GpuOps() override {  // (at exit the runtime may be going: nothing may throw here)
+    for (auto& [key, t] : rope_) try {
+        rt_.free(t.data);
+      } catch (...) {
+      }
   }
   const RT& runtime() const { return rt_; }
   const char* name() const override { return RT::kName; }
