@@ -1,5 +1,5 @@
-// The backends this build has. A new backend adds its line here (and its
-// folder beside cpu/; docs/ARCHITECTURE.md).
+// The backends this build has (a new backend adds its line here, and its
+// folder beside cpu/; docs/ARCHITECTURE.md), and what every backend shares.
 #include "backend/backend.h"
 
 #include <cstdlib>
@@ -8,6 +8,11 @@
 #include "core/error.h"
 
 namespace radlads {
+
+void Backend::zero(void* p, size_t bytes) const {
+  CHECK(bytes % sizeof(float) == 0, "Backend::zero of {} bytes (not whole floats)", bytes);
+  fill(static_cast<float*>(p), 0.0f, int64_t(bytes / sizeof(float)));
+}
 
 const Backend& backend_by_name(const std::string& name) {
   if (name == "cpu") return cpu_backend();

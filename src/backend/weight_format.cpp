@@ -45,9 +45,4 @@ size_t weight_format_row_bytes(WeightFormat f, int64_t C) {
   return size_t(C / i.block) * i.block_bytes;
 }
 
-void Backend::zero(void* p, size_t bytes) const {
-  CHECK(bytes % sizeof(float) == 0, "Backend::zero of {} bytes (not whole floats)", bytes);
-  fill(static_cast<float*>(p), 0.0f, int64_t(bytes / sizeof(float)));
-}
-
 }  // namespace radlads

@@ -12,6 +12,12 @@ namespace radlads {
 namespace {
 constexpr size_t kAlign = 64;  // a cache line, and one AVX-512 register
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+// n bytes of memory's (null: the host's, 64-byte aligned), contents undefined.
+void* allocate(const DeviceMemory* memory, size_t n) {
+  void* p = memory ? memory->alloc(n) : std::aligned_alloc(kAlign, n);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
 }  // namespace
 
 void Arena::Free::operator()(void* p) const {
@@ -33,20 +39,17 @@ void Arena::lay_out() {
 }
 
 Arena::Arena(std::vector<TensorSpec> table, const DeviceMemory& memory)
-    : table_(std::move(table)), mem_(nullptr, Free{&memory}), device_(memory.device()) {
+    : table_(std::move(table)), device_(memory.device()) {
   lay_out();
-  if (bytes_ > 0) {
-    mem_.reset(memory.alloc(bytes_));
-    memory.zero(mem_.get(), bytes_);
-  }
+  if (bytes_) mem_ = std::unique_ptr<void, Free>(allocate(&memory, bytes_), Free{&memory});
+  zero();
 }
 
 Arena::Arena(std::vector<TensorSpec> table, Device device, bool zero_fill)
     : table_(std::move(table)), device_(device) {
   lay_out();
   if (bytes_ > 0) {
-    void* p = std::aligned_alloc(kAlign, bytes_);
-    if (!p) throw std::bad_alloc();
+    void* p = allocate(nullptr, bytes_);
     mem_.reset(p);
     if (zero_fill) {
       zero();
@@ -63,15 +66,12 @@ Arena::Arena(std::vector<TensorSpec> table, Device device, bool zero_fill)
 Arena::Arena(const Arena& o) : table_(o.table_), device_(o.device_) {
   lay_out();
   if (!bytes_) return;
-  if (const DeviceMemory* m = o.mem_.get_deleter().memory) {  // a device arena: copied on its device
-    mem_ = std::unique_ptr<void, Free>(m->alloc(bytes_), Free{m});
+  const DeviceMemory* m = o.mem_.get_deleter().memory;  // a device arena is copied on its device
+  mem_ = std::unique_ptr<void, Free>(allocate(m, bytes_), Free{m});
+  if (m)
     m->copy(data(), o.data(), bytes_);
-    return;
-  }
-  void* p = std::aligned_alloc(kAlign, bytes_);
-  if (!p) throw std::bad_alloc();
-  mem_.reset(p);
-  std::memcpy(data(), o.data(), bytes_);
+  else
+    std::memcpy(data(), o.data(), bytes_);
 }
 
 Arena& Arena::operator=(const Arena& o) {

@@ -36,8 +36,6 @@
 
 namespace radlads::gpu {
 
-inline constexpr int kBlock = 256;  // threads per block of the element-wise kernels
-
 template <class RT>
 class GpuOps : public Backend {
  public:
@@ -265,7 +263,7 @@ class GpuOps : public Backend {
   // An element-wise kernel over n elements.
   template <class Fn, class... A>
   void run(int64_t n, A... a) const {
-    if (n > 0) rt_.template launch<Fn>(grid_for(n, kBlock), kBlock, 0, a...);
+    launch_elements<Fn>(rt_, n, a...);
   }
   template <class E>
   void colsum(float* out, E e, int64_t M, int64_t n) const {

@@ -126,4 +126,12 @@ inline int grid_for(int64_t n, int block, int cap = 65535) {
   return int(g < 1 ? 1 : (g > cap ? cap : g));
 }
 
+// An element-wise kernel (grid-stride over n) on runtime rt: the launch shape
+// every such kernel of the backend and of the mixers' tables uses.
+inline constexpr int kElementBlock = 256;
+template <class Fn, class RT, class... A>
+void launch_elements(const RT& rt, int64_t n, A... a) {
+  if (n > 0) rt.template launch<Fn>(grid_for(n, kElementBlock), kElementBlock, 0, a...);
+}
+
 }  // namespace radlads::gpu

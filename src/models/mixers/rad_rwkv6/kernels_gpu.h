@@ -126,7 +126,7 @@ template <class RT>
 struct Rwkv6GpuKernels {
   template <class Fn, class... A>
   static void run(int64_t n, A... a) {
-    if (n > 0) RT().template launch<Fn>(gpu::grid_for(n, 256), 256, 0, a...);
+    gpu::launch_elements<Fn>(RT(), n, a...);
   }
   static void token_shift(float* xprev, float* delta, float* xxx, const float* xn, const float* shift,
                           const float* maa_x, int64_t M, int T, int64_t C) {

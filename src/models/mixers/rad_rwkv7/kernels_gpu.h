@@ -128,7 +128,7 @@ template <class RT>
 struct Rwkv7GpuKernels {
   template <class Fn, class... A>
   static void run(int64_t n, A... a) {
-    if (n > 0) RT().template launch<Fn>(gpu::grid_for(n, 256), 256, 0, a...);
+    gpu::launch_elements<Fn>(RT(), n, a...);
   }
   static void decay_iclr(float* sw, float* w, float* a, const float* w0, const float* a0, int64_t M, int64_t A) {
     run<DecayIclr>(M * A, sw, w, a, w0, a0, M, A);
